@@ -1,0 +1,58 @@
+"""The model as written (SPEC §A.2): full prompt matrices and single-layer linear attention.
+
+This module is the explicit reference the reductions are validated against.  It is O(N d)
+per prompt and is used by the tests, never by the checks.
+
+    Z    = [x_1 ... x_N x_q ; y_1 ... y_N 0]                    in R^((d+1) x (N+1))
+    f(Z) = Z + W^V Z Mask (Z^T W^KQ Z) / N,   Mask = diag(1, ..., 1, 0)
+    yhat = [f(Z)]_(d+1, N+1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numerics.priors import TaskPrior
+from numerics.sufficient_stats import PromptSample
+
+
+def sparse_parameters(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``W^V = [[0, 0], [0, 1]]`` and ``W^KQ = [[W, 0], [0, 0]]`` for a d x d block W."""
+    d = w.shape[0]
+    w_v = np.zeros((d + 1, d + 1))
+    w_v[d, d] = 1.0
+    w_kq = np.zeros((d + 1, d + 1))
+    w_kq[:d, :d] = w
+    return w_v, w_kq
+
+
+def linear_attention(z: np.ndarray, w_v: np.ndarray, w_kq: np.ndarray) -> np.ndarray:
+    """f(Z) for a batch of prompts Z of shape (B, d+1, N+1), exactly as written."""
+    n = z.shape[-1] - 1
+    mask = np.diag(np.r_[np.ones(n), 0.0])
+    scores = np.swapaxes(z, -1, -2) @ w_kq @ z
+    return z + w_v @ z @ mask @ scores / n
+
+
+def build_prompts(prior: TaskPrior, rng: np.random.Generator, size: int, n: int
+                  ) -> tuple[np.ndarray, PromptSample]:
+    """Explicit prompts: B tasks, N labelled pairs each and a query, as full Z matrices.
+
+    Returns ``Z`` (B, d+1, N+1) and the matching :class:`PromptSample` (with ``a`` computed
+    from the N pairs), so the tests can compare both routes on the same draws.
+    """
+    d = prior.d
+    mu_plus, mu_minus = prior.means(rng.standard_normal((size, d)), rng.standard_normal((size, d)))
+    y = np.where(rng.random((size, n + 1)) < prior.p_plus, 1.0, -1.0)
+    means = np.where(y[..., None] > 0, mu_plus[:, None, :], mu_minus[:, None, :])
+    x = means + rng.standard_normal((size, n + 1, d)) @ prior.cov_sqrt
+    z = np.concatenate([np.swapaxes(x, 1, 2), y[:, None, :]], axis=1)
+    z[:, d, n] = 0.0  # the query's label is not shown to the model
+    a = np.einsum("bn,bnd->bd", y[:, :n], x[:, :n]) / n
+    return z, PromptSample(mu_plus=mu_plus, mu_minus=mu_minus, a=a, x_q=x[:, n], y_q=y[:, n])
+
+
+def attention_output(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``yhat = [f(Z)]_(d+1, N+1)`` with the sparse parameters of W."""
+    d = w.shape[0]
+    return linear_attention(z, *sparse_parameters(w))[:, d, -1]

@@ -1,0 +1,74 @@
+"""Validation helpers shared by every configuration object.
+
+Every invalid value raises :class:`ConfigError` whose message is one line that starts with
+the name of the offending field, so the CLI can print it as is and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; ``str(err)`` is ``"<field>: <reason>"``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+
+
+def positive_int(field: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(field, f"must be an integer, got {value!r}")
+    if value < minimum:
+        raise ConfigError(field, f"must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def finite_float(field: str, value: object, *, low: float = -math.inf,
+                 high: float = math.inf, open_low: bool = False, open_high: bool = False) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(field, f"must be a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ConfigError(field, f"must be finite, got {value!r}")
+    if x < low or (open_low and x == low) or x > high or (open_high and x == high):
+        lo = "(" if open_low else "["
+        hi = ")" if open_high else "]"
+        raise ConfigError(field, f"must lie in {lo}{low}, {high}{hi}, got {x}")
+    return x
+
+
+def parse_prompt_length(field: str, value: object) -> float:
+    """A prompt length: an integer >= 1, or ``inf`` (also the string 'inf') for the limit."""
+    if isinstance(value, str):
+        if value.strip().lower() in {"inf", "infinity"}:
+            return math.inf
+        try:
+            value = int(value)
+        except ValueError:
+            raise ConfigError(field, f"must be a positive integer or 'inf', got {value!r}") from None
+    if isinstance(value, float) and value == math.inf:
+        return math.inf
+    return float(positive_int(field, value))
+
+
+def spd_matrix(field: str, value: object, d: int) -> np.ndarray:
+    try:
+        m = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(field, "must be a numeric matrix") from None
+    if m.shape != (d, d):
+        raise ConfigError(field, f"must have shape ({d}, {d}), got {m.shape}")
+    if not np.all(np.isfinite(m)):
+        raise ConfigError(field, "contains NaN or infinite entries")
+    if not np.allclose(m, m.T, rtol=1e-12, atol=1e-12):
+        raise ConfigError(field, "must be symmetric")
+    eig = np.linalg.eigvalsh(m)
+    if eig[0] <= 1e-12 * max(1.0, eig[-1]):
+        raise ConfigError(field, f"must be positive definite (smallest eigenvalue {eig[0]:.3g})")
+    m.setflags(write=False)
+    return m

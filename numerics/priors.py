@@ -1,0 +1,166 @@
+"""Task priors of paper A (SPEC §A.1) and the settings that break its assumptions (§A.6).
+
+In whitened coordinates (``x~ = Lambda^-1/2 x``) every prior here draws unit directions
+``u_plus, u_minus`` and sets
+
+    mu_plus  = R       * Lambda^(1/2) u_plus,
+    mu_minus = kappa R * Lambda^(1/2) u_minus,
+
+where the registered *kind* fixes how the directions are drawn:
+
+``antipodal``    u_minus = -u_plus, u_plus ~ Uniform(S^(d-1))             (invariant)
+``independent``  u_plus, u_minus i.i.d. Uniform(S^(d-1))                 (invariant)
+``aligned``      u_minus = -u_plus = -e_1, one fixed task                 (not invariant; a
+                 user-style prior for which W* must be computed as a full matrix)
+
+``kappa = minus_scale`` is 1 under the paper's equal-norm assumption; ``p_plus = P(y=+1)``
+is 1/2 under its balance assumption.  ``test_cov`` is the covariance of the *test* data
+(default: the training ``cov``); the test means are drawn by the same prior with ``test_cov``
+in place of ``cov``, so they keep equal ``test_cov^-1``-norms as the paper's test assumption
+asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from numerics.config import ConfigError, finite_float, positive_int, spd_matrix
+
+
+@dataclass(frozen=True)
+class DirectionLaw:
+    """How a prior kind draws the whitened unit directions of the two class means."""
+
+    name: str
+    invariant: bool  # the law of (u_plus, u_minus) is invariant under every rotation
+
+    def directions(self, g_plus: np.ndarray, g_minus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unit directions from standard normal draws of shape (B, d) (common random numbers)."""
+        if self.name == "aligned":
+            e1 = np.zeros_like(g_plus)
+            e1[..., 0] = 1.0
+            return e1, -e1
+        u_plus = g_plus / np.linalg.norm(g_plus, axis=-1, keepdims=True)
+        if self.name == "antipodal":
+            return u_plus, -u_plus
+        return u_plus, g_minus / np.linalg.norm(g_minus, axis=-1, keepdims=True)
+
+
+#: Registry of prior kinds (the CLI's ``--prior`` choices).
+PRIOR_KINDS: dict[str, DirectionLaw] = {
+    "antipodal": DirectionLaw("antipodal", invariant=True),
+    "independent": DirectionLaw("independent", invariant=True),
+    "aligned": DirectionLaw("aligned", invariant=False),
+}
+
+
+def _sym_sqrt(m: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh(m)
+    out = (v * np.sqrt(w)) @ v.T
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class TaskPrior:
+    """A validated task prior; see the module docstring for the meaning of each field."""
+
+    d: int
+    kind: str = "antipodal"
+    snr: float = 1.0
+    cov: np.ndarray | None = None
+    minus_scale: float = 1.0
+    p_plus: float = 0.5
+    test_cov: np.ndarray | None = None
+    _cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        d = positive_int("d", self.d)
+        object.__setattr__(self, "d", d)
+        if self.kind not in PRIOR_KINDS:
+            raise ConfigError("prior", f"unknown prior {self.kind!r}; choose from {sorted(PRIOR_KINDS)}")
+        object.__setattr__(self, "snr", finite_float("snr", self.snr, low=0, open_low=True))
+        cov = np.eye(d) if self.cov is None else self.cov
+        object.__setattr__(self, "cov", spd_matrix("cov", cov, d))
+        test_cov = self.cov if self.test_cov is None else self.test_cov
+        object.__setattr__(self, "test_cov", spd_matrix("test_cov", test_cov, d))
+        object.__setattr__(
+            self, "minus_scale", finite_float("minus_scale", self.minus_scale, low=0, open_low=True)
+        )
+        object.__setattr__(
+            self, "p_plus", finite_float("p_plus", self.p_plus, low=0, high=1, open_low=True, open_high=True)
+        )
+
+    # -- derived matrices -------------------------------------------------------------
+    def _get(self, key: str, make):  # small memo: the dataclass is immutable
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    @property
+    def cov_sqrt(self) -> np.ndarray:
+        return self._get("cov_sqrt", lambda: _sym_sqrt(self.cov))
+
+    @property
+    def precision(self) -> np.ndarray:
+        return self._get("precision", lambda: np.linalg.inv(self.cov))
+
+    @property
+    def test_cov_sqrt(self) -> np.ndarray:
+        return self._get("test_cov_sqrt", lambda: _sym_sqrt(self.test_cov))
+
+    @property
+    def test_precision(self) -> np.ndarray:
+        return self._get("test_precision", lambda: np.linalg.inv(self.test_cov))
+
+    # -- properties of the law --------------------------------------------------------
+    @property
+    def law(self) -> DirectionLaw:
+        return PRIOR_KINDS[self.kind]
+
+    @property
+    def invariant(self) -> bool:
+        """True if SPEC §C.2's symmetry reduction W* = alpha(N) Lambda^-1 applies."""
+        return self.law.invariant
+
+    @property
+    def satisfies_paper_assumptions(self) -> bool:
+        """Invariant, equal Lambda^-1-norms, balanced classes, same train/test covariance."""
+        return (
+            self.invariant
+            and self.minus_scale == 1.0
+            and self.p_plus == 0.5
+            and np.array_equal(self.cov, self.test_cov)
+        )
+
+    def with_(self, **changes) -> TaskPrior:
+        return replace(self, **changes)
+
+    def describe(self) -> dict:
+        """JSON-ready description (every report records the setting it ran)."""
+        return {
+            "kind": self.kind,
+            "d": self.d,
+            "snr": self.snr,
+            "cov": self.cov.tolist(),
+            "minus_scale": self.minus_scale,
+            "p_plus": self.p_plus,
+            "test_cov": None if np.array_equal(self.cov, self.test_cov) else self.test_cov.tolist(),
+        }
+
+    # -- sampling -------------------------------------------------------------------
+    def means(self, g_plus: np.ndarray, g_minus: np.ndarray, *, test: bool = False
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """(mu_plus, mu_minus), shape (B, d), from standard normal draws (B, d) each."""
+        u_plus, u_minus = self.law.directions(g_plus, g_minus)
+        root = self.test_cov_sqrt if test else self.cov_sqrt
+        return self.snr * u_plus @ root, self.minus_scale * self.snr * u_minus @ root
+
+
+def toeplitz_cov(d: int, rho: float = 0.5) -> np.ndarray:
+    """``Lambda_ij = rho^|i-j|``: the fixed, non-diagonal SPD covariance the checks use."""
+    idx = np.arange(d)
+    return rho ** np.abs(idx[:, None] - idx[None, :])
+

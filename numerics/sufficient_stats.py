@@ -1,0 +1,93 @@
+"""O(d) sampler of a prompt's sufficient statistics (SPEC §C.1).
+
+The model sees a prompt only through ``a = (1/N) sum_i y_i x_i`` and the query, and exactly
+in distribution
+
+    a = (N_plus mu_plus - N_minus mu_minus) / N + Lambda^(1/2) xi / sqrt(N),
+    N_plus ~ Binomial(N, p),  xi ~ N(0, I_d),
+
+so a prompt costs O(d) whatever N.  ``N = inf`` gives the population value
+``a = p mu_plus - (1-p) mu_minus``.
+
+All randomness enters through :class:`PromptNoise`, a bundle of standard variates.  The
+statistics are a deterministic function of the noise, N and the task, so one bundle serves
+every N, M and W of an experiment (common random numbers): ``N_plus`` is the binomial
+quantile of one uniform, and ``xi`` is reused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import binom
+
+from numerics.priors import TaskPrior
+
+
+@dataclass(frozen=True)
+class PromptNoise:
+    """Standard variates for B tasks, each with one prompt and one query."""
+
+    task_plus: np.ndarray   # (B, d) normal: direction of mu_plus
+    task_minus: np.ndarray  # (B, d) normal: direction of mu_minus
+    count: np.ndarray       # (B,) uniform: N_plus = Binomial(N, p) quantile
+    xi: np.ndarray          # (B, d) normal: prompt noise
+    label: np.ndarray       # (B,) uniform: y_q = +1 iff label < p
+    query: np.ndarray       # (B, d) normal: query noise
+
+    @property
+    def size(self) -> int:
+        return self.count.shape[0]
+
+
+def draw_noise(rng: np.random.Generator, size: int, d: int) -> PromptNoise:
+    return PromptNoise(
+        task_plus=rng.standard_normal((size, d)),
+        task_minus=rng.standard_normal((size, d)),
+        count=rng.random(size),
+        xi=rng.standard_normal((size, d)),
+        label=rng.random(size),
+        query=rng.standard_normal((size, d)),
+    )
+
+
+@dataclass(frozen=True)
+class PromptSample:
+    """Tasks, prompt statistics and queries, each with leading axis B."""
+
+    mu_plus: np.ndarray
+    mu_minus: np.ndarray
+    a: np.ndarray
+    x_q: np.ndarray
+    y_q: np.ndarray
+
+
+def binomial_count(u: np.ndarray, n: int, p: float) -> np.ndarray:
+    """Binomial(n, p) by inversion of a uniform: monotone in u, so it couples across n."""
+    return binom.ppf(u, n, p)
+
+
+def prompt_mean(mu_plus: np.ndarray, mu_minus: np.ndarray, count_u: np.ndarray,
+                xi: np.ndarray, n: float, p: float, cov_sqrt: np.ndarray) -> np.ndarray:
+    """``a`` for prompts of length ``n`` (``inf``: the population mean of ``y x``)."""
+    if math.isinf(n):
+        return p * mu_plus - (1 - p) * mu_minus
+    frac = (binomial_count(count_u, int(n), p) / n)[:, None]
+    return frac * mu_plus - (1 - frac) * mu_minus + (xi @ cov_sqrt) / math.sqrt(n)
+
+
+def sample(prior: TaskPrior, noise: PromptNoise, n: float, *, test: bool = False) -> PromptSample:
+    """Sufficient statistics of B prompts of length ``n`` drawn from ``prior``.
+
+    ``test=True`` draws from the test-time law (``prior.test_cov``), as the inference
+    claims A4, A5 require.
+    """
+    mu_plus, mu_minus = prior.means(noise.task_plus, noise.task_minus, test=test)
+    root = prior.test_cov_sqrt if test else prior.cov_sqrt
+    p = prior.p_plus
+    a = prompt_mean(mu_plus, mu_minus, noise.count, noise.xi, n, p, root)
+    y_q = np.where(noise.label < p, 1.0, -1.0)
+    x_q = np.where(y_q[:, None] > 0, mu_plus, mu_minus) + noise.query @ root
+    return PromptSample(mu_plus=mu_plus, mu_minus=mu_minus, a=a, x_q=x_q, y_q=y_q)

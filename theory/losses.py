@@ -1,0 +1,80 @@
+"""Per-sample losses of the signed margin ``s = y * yhat`` and their derivatives (SPEC §A.2).
+
+``logistic``  h(s) = softplus(-s) = -log sigma(s)    -- the paper's cross-entropy loss.
+``brier``     h(s) = sigma(-s)^2                      -- squared error of the predicted
+              probability; not convex in s.  It is not a loss any claim is about: it is the
+              A1 negative control (a curvature search must find a negative eigenvalue).
+
+The derivatives are derived symbolically in the two variables ``q = sigma(s)`` and
+``r = sigma(-s)`` with ``dq/ds = q r`` and ``dr/ds = -q r``.  Written that way every
+derivative is a polynomial in (q, r), which lambdifies into a function that is accurate for
+any |s| (``scipy.special.expit`` gives both q and r to full relative precision), whereas the
+naive ``exp``-based form overflows.  :func:`derivative_exp_form` gives the naive form so the
+tests can check that the two derivations agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import numpy as np
+import sympy as sp
+from scipy.special import expit, log_expit
+
+s, q, r, logq = sp.symbols("s q r logq", real=True)
+
+#: Each loss as an expression in (q, r, logq); logq stands for log sigma(s).
+LOSSES: dict[str, sp.Expr] = {
+    "logistic": -logq,
+    "brier": r**2,
+}
+
+
+def _d_ds(expr: sp.Expr) -> sp.Expr:
+    """d/ds through q = sigma(s), r = sigma(-s), logq = log sigma(s)."""
+    return sp.expand(
+        sp.diff(expr, q) * q * r - sp.diff(expr, r) * q * r + sp.diff(expr, logq) * r
+    )
+
+
+@cache
+def derivative(loss: str, order: int) -> sp.Expr:
+    """h^(order)(s) for ``loss``, as a polynomial in q = sigma(s), r = sigma(-s)."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
+    if order < 0:
+        raise ValueError(f"order: must be >= 0, got {order}")
+    expr = LOSSES[loss]
+    for _ in range(order):
+        expr = _d_ds(expr)
+    return sp.factor(expr) if order else expr
+
+
+def derivative_exp_form(loss: str, order: int) -> sp.Expr:
+    """The same derivative obtained by differentiating the exp-form of h directly in s."""
+    sig = 1 / (1 + sp.exp(-s))
+    explicit = LOSSES[loss].subs({logq: sp.log(sig), q: sig, r: 1 - sig})
+    return sp.diff(explicit, s, order)
+
+
+def derivatives_fn(loss: str, orders: tuple[int, ...]) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """Numeric h^(k)(s) for each k in ``orders``, lambdified from :func:`derivative`.
+
+    The returned function evaluates sigma(s) and sigma(-s) once and shares them.
+    """
+    fs = [sp.lambdify((q, r, logq), derivative(loss, k), modules="numpy") for k in orders]
+
+    def hs(x: np.ndarray) -> list[np.ndarray]:
+        x = np.asarray(x, dtype=float)
+        args = (expit(x), expit(-x), log_expit(x))
+        return [np.broadcast_to(f(*args), x.shape) for f in fs]
+
+    return hs
+
+
+@cache
+def derivative_fn(loss: str, order: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Numeric h^(order)(s); see :func:`derivatives_fn`."""
+    f = derivatives_fn(loss, (order,))
+    return lambda x: f(x)[0]
