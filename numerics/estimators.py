@@ -50,11 +50,14 @@ def loss(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic") -> Es
     return _mean_se(h)
 
 
-def gradient(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic") -> Estimate:
+def gradient(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic",
+             with_stderr: bool = True) -> Estimate:
     (h1,) = derivatives_fn(loss_name, (1,))(margins(sample, w))
-    g = (h1 * sample.y_q)[:, None] * features(sample)
-    est = _mean_se(g)
     d = w.shape[0]
+    if not with_stderr:
+        g = np.einsum("b,bi,bj->ij", h1 * sample.y_q, sample.a, sample.x_q) / h1.shape[0]
+        return Estimate(g, np.full_like(g, np.nan))
+    est = _mean_se((h1 * sample.y_q)[:, None] * features(sample))
     return Estimate(est.value.reshape(d, d), est.stderr.reshape(d, d))
 
 

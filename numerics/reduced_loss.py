@@ -39,18 +39,25 @@ _BLOCK = 4096
 
 @dataclass(frozen=True)
 class Resolution:
-    """Node counts of the reduced rule; ``refined()`` is the check level for error estimates."""
+    """Node counts of the reduced rule (one rung of :data:`LADDER`)."""
 
-    n_count: int = 16
-    n_angle: int = 24
-    n_xi: int = 32
-    n_chi: int = 24
-    t_resolution: float = 5.0  # trapezoid step = pi / (t_resolution * sqrt(max alpha^2 S))
+    n_count: int
+    n_angle: int
+    n_xi: int
+    n_chi: int
+    t_resolution: float  # trapezoid step = pi / (t_resolution * sqrt(max alpha^2 S))
 
-    def refined(self) -> Resolution:
-        return replace(self, n_count=self.n_count + 8, n_angle=self.n_angle + 8,
-                       n_xi=self.n_xi + 12, n_chi=self.n_chi + 8,
-                       t_resolution=1.5 * self.t_resolution)
+
+#: Resolutions of increasing accuracy and cost; :func:`alpha_star` climbs it until two
+#: successive rungs agree to the requested tolerance.
+LADDER: tuple[Resolution, ...] = (
+    Resolution(6, 8, 8, 8, 2.5),
+    Resolution(8, 12, 12, 10, 3.0),
+    Resolution(10, 16, 16, 14, 4.0),
+    Resolution(14, 20, 24, 18, 5.0),
+    Resolution(18, 28, 32, 24, 6.0),
+    Resolution(24, 36, 48, 32, 7.5),
+)
 
 
 @dataclass(frozen=True)
@@ -62,51 +69,63 @@ class ReducedNodes:
     weight: np.ndarray  # (n,)
 
 
-def reduced_nodes(prior: TaskPrior, n: float, res: Resolution = Resolution()) -> ReducedNodes:
+def _rules(prior: TaskPrior, n: float, res: Resolution) -> list[qr.Rule]:
+    """The five factor rules (f, c, xi1, xi2, chi) of the reduced integral."""
     if not prior.invariant:
         raise ValueError("prior: the scalar reduction needs a rotation-invariant prior")
-    d, big_r = prior.d, prior.snr
-    r_minus = prior.minus_scale * big_r
-    p = prior.p_plus
+    d, p = prior.d, prior.p_plus
     finite = not math.isinf(n)
     c_rule = qr.point(-1.0) if prior.kind == "antipodal" else qr.cos_angle(d, res.n_angle)
     folded = bool(np.all(np.abs(c_rule[0]) == 1.0))
-    f_matters = not (prior.kind == "antipodal" and r_minus == big_r)
-    f_rule = qr.binomial_fraction(int(n), p, res.n_count) if finite and f_matters else qr.point(p)
-    xi1 = qr.standard_normal(res.n_xi) if finite else qr.point()
-    xi2 = qr.standard_normal(res.n_xi) if finite and d >= 2 and not folded else qr.point()
+    f_matters = not (prior.kind == "antipodal" and prior.minus_scale == 1.0)
     chi_dof = max(d - 1, 0) if folded else max(d - 2, 0)
-    chi = qr.chi_square(chi_dof, res.n_chi) if finite else qr.point()
-    (f, c, x1, x2, ch), w = qr.tensor(f_rule, c_rule, xi1, xi2, chi)
+    return [
+        qr.binomial_fraction(int(n), p, res.n_count) if finite and f_matters else qr.point(p),
+        c_rule,
+        qr.standard_normal(res.n_xi) if finite else qr.point(),
+        qr.standard_normal(res.n_xi) if finite and d >= 2 and not folded else qr.point(),
+        qr.chi_square(chi_dof, res.n_chi) if finite else qr.point(),
+    ]
+
+
+def node_count(prior: TaskPrior, n: float, res: Resolution) -> int:
+    """Number of outer nodes (both labels) the reduced rule uses at this resolution."""
+    return 2 * math.prod(rule[0].size for rule in _rules(prior, n, res))
+
+
+def reduced_nodes(prior: TaskPrior, n: float, res: Resolution) -> ReducedNodes:
+    big_r, r_minus, p = prior.snr, prior.minus_scale * prior.snr, prior.p_plus
+    (f, c, x1, x2, ch), w = qr.tensor(*_rules(prior, n, res))
     s = np.sqrt(np.clip(1 - c * c, 0, None))
-    scale = 1 / math.sqrt(n) if finite else 0.0
+    scale = 0.0 if math.isinf(n) else 1 / math.sqrt(n)
     a1 = f * big_r - (1 - f) * r_minus * c + scale * x1
     a2 = -(1 - f) * r_minus * s + scale * x2
     var = a1 * a1 + a2 * a2 + scale * scale * ch
-    m_plus = big_r * a1
-    m_minus = -r_minus * (c * a1 + s * a2)
     return ReducedNodes(
-        mean=np.concatenate([m_plus, m_minus]),
+        mean=np.concatenate([big_r * a1, -r_minus * (c * a1 + s * a2)]),
         var=np.concatenate([var, var]),
         weight=np.concatenate([p * w, (1 - p) * w]),
     )
 
 
-def ray_derivatives(nodes: ReducedNodes, alpha: float, res: Resolution = Resolution(),
-                    loss_name: str = "logistic") -> tuple[float, float, float]:
-    """``(L, L', L'')`` at alpha on the ray W = alpha Lambda^-1."""
+def ray_derivatives(nodes: ReducedNodes, alpha: float, res: Resolution,
+                    orders: tuple[int, ...] = (0, 1, 2), loss_name: str = "logistic"
+                    ) -> tuple[float, ...]:
+    """``d^k/dalpha^k L(alpha)`` for k in ``orders``, on the ray W = alpha Lambda^-1.
+
+    Uses ``d^k/dalpha^k E h(alpha X) = E[X^k h^(k)(alpha X)]``.
+    """
     spread = max(abs(alpha) * math.sqrt(float(nodes.var.max())), 1e-12)
     step = min(0.25, math.pi / (res.t_resolution * spread))
     t, wt = qr.normal_trapezoid(step)
-    hs = derivatives_fn(loss_name, (0, 1, 2))
-    out = np.zeros(3)
+    hs = derivatives_fn(loss_name, orders)
+    out = np.zeros(len(orders))
     for lo in range(0, nodes.mean.size, _BLOCK):
         sl = slice(lo, lo + _BLOCK)
         x = nodes.mean[sl, None] + np.sqrt(nodes.var[sl, None]) * t[None, :]
-        h0, h1, h2 = hs(alpha * x)
-        w = nodes.weight[sl]
-        out += [w @ (h0 @ wt), w @ ((x * h1) @ wt), w @ ((x * x * h2) @ wt)]
-    return float(out[0]), float(out[1]), float(out[2])
+        for i, (k, hk) in enumerate(zip(orders, hs(alpha * x), strict=True)):
+            out[i] += nodes.weight[sl] @ ((x**k * hk) @ wt)
+    return tuple(float(v) for v in out)
 
 
 def _newton(nodes: ReducedNodes, res: Resolution, alpha0: float, tol: float = 1e-13,
@@ -115,13 +134,12 @@ def _newton(nodes: ReducedNodes, res: Resolution, alpha0: float, tol: float = 1e
     lo, hi = -math.inf, math.inf
     alpha = alpha0
     for _ in range(max_iter):
-        _, g, hess = ray_derivatives(nodes, alpha, res)
+        g, hess = ray_derivatives(nodes, alpha, res, orders=(1, 2))
         if g > 0:
             hi = min(hi, alpha)
         else:
             lo = max(lo, alpha)
-        step = g / hess
-        nxt = alpha - step
+        nxt = alpha - g / hess
         if not (lo < nxt < hi):  # Newton left the bracket: bisect (or expand it)
             if math.isinf(lo) or math.isinf(hi):
                 nxt = alpha - math.copysign(max(1.0, abs(alpha)), g)
@@ -135,24 +153,36 @@ def _newton(nodes: ReducedNodes, res: Resolution, alpha0: float, tol: float = 1e
 
 @dataclass(frozen=True)
 class AlphaStar:
-    """``W*(N) = alpha Lambda^-1`` with the quadrature error estimate of alpha."""
+    """``W*(N) = alpha Lambda^-1``; ``error`` is the quadrature error estimate of alpha."""
 
     alpha: float
     error: float
     n: float
+    rung: int  # index into LADDER of the resolution that produced ``alpha``
 
     def w(self, prior: TaskPrior) -> np.ndarray:
         return self.alpha * prior.precision
 
 
-def alpha_star(prior: TaskPrior, n: float, res: Resolution = Resolution(),
-               alpha0: float = 2.0) -> AlphaStar:
-    """Minimiser of L on the ray W = alpha Lambda^-1, which is W* for invariant priors.
+def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 0.0,
+               max_nodes: float = 2e6, alpha0: float = 2.0) -> AlphaStar:
+    """Minimiser of L on the ray W = alpha Lambda^-1 -- which is W* for invariant priors.
 
-    Solved at ``res`` and at ``res.refined()``; the refined value is returned and the
-    difference is its (conservative) error estimate.
+    Climbs :data:`LADDER` from the finest rung with at most ~1e4 outer nodes: it stops when
+    two successive rungs agree to ``atol + rtol * |alpha|`` or the next rung would exceed
+    ``max_nodes`` outer nodes.  Returns the finer value and the difference as its error
+    estimate (conservative: the error of the finer rung is typically far smaller).
     """
-    coarse = _newton(reduced_nodes(prior, n, res), res, alpha0)
-    fine_res = res.refined()
-    fine = _newton(reduced_nodes(prior, n, fine_res), fine_res, coarse)
-    return AlphaStar(alpha=fine, error=abs(fine - coarse), n=n)
+    sizes = [node_count(prior, n, res) for res in LADDER]
+    start = min(max([0] + [i for i, s in enumerate(sizes) if s <= 1e4]), len(LADDER) - 2)
+    alpha = _newton(reduced_nodes(prior, n, LADDER[start]), LADDER[start], alpha0)
+    error, rung = math.inf, start
+    for rung in range(start + 1, len(LADDER)):
+        if sizes[rung] > max_nodes:
+            rung -= 1
+            break
+        finer = _newton(reduced_nodes(prior, n, LADDER[rung]), LADDER[rung], alpha)
+        error, alpha = abs(finer - alpha), finer
+        if error <= atol + rtol * abs(alpha):
+            break
+    return AlphaStar(alpha=alpha, error=error, n=n, rung=rung)

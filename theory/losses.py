@@ -58,22 +58,24 @@ def derivative_exp_form(loss: str, order: int) -> sp.Expr:
     return sp.diff(explicit, s, order)
 
 
+@cache
 def derivatives_fn(loss: str, orders: tuple[int, ...]) -> Callable[[np.ndarray], list[np.ndarray]]:
     """Numeric h^(k)(s) for each k in ``orders``, lambdified from :func:`derivative`.
 
     The returned function evaluates sigma(s) and sigma(-s) once and shares them.
     """
-    fs = [sp.lambdify((q, r, logq), derivative(loss, k), modules="numpy") for k in orders]
+    exprs = [derivative(loss, k) for k in orders]
+    fs = [sp.lambdify((q, r, logq), e, modules="numpy") for e in exprs]
+    needs_log = any(e.has(logq) for e in exprs)
 
     def hs(x: np.ndarray) -> list[np.ndarray]:
         x = np.asarray(x, dtype=float)
-        args = (expit(x), expit(-x), log_expit(x))
+        args = (expit(x), expit(-x), log_expit(x) if needs_log else None)
         return [np.broadcast_to(f(*args), x.shape) for f in fs]
 
     return hs
 
 
-@cache
 def derivative_fn(loss: str, order: int) -> Callable[[np.ndarray], np.ndarray]:
     """Numeric h^(order)(s); see :func:`derivatives_fn`."""
     f = derivatives_fn(loss, (order,))
