@@ -165,11 +165,12 @@ class AlphaStar:
 
 
 def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 0.0,
-               max_nodes: float = 2e6, alpha0: float = 2.0) -> AlphaStar:
+               g_rtol: float = 0.0, max_nodes: float = 2e6, alpha0: float = 2.0) -> AlphaStar:
     """Minimiser of L on the ray W = alpha Lambda^-1 -- which is W* for invariant priors.
 
     Climbs :data:`LADDER` from the finest rung with at most ~1e4 outer nodes: it stops when
-    two successive rungs agree to ``atol + rtol * |alpha|`` or the next rung would exceed
+    two successive rungs agree to ``atol + rtol |alpha| + g_rtol |alpha - 2|`` (the last
+    term is relative to |G| = |alpha/2 - 1| max|Lambda^-1_ij|, claim A3) or the next rung would exceed
     ``max_nodes`` outer nodes.  Returns the finer value and the difference as its error
     estimate (conservative: the error of the finer rung is typically far smaller).
     """
@@ -183,6 +184,6 @@ def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 
             break
         finer = _newton(reduced_nodes(prior, n, LADDER[rung]), LADDER[rung], alpha)
         error, alpha = abs(finer - alpha), finer
-        if error <= atol + rtol * abs(alpha):
+        if error <= atol + rtol * abs(alpha) + g_rtol * abs(alpha - 2):
             break
     return AlphaStar(alpha=alpha, error=error, n=n, rung=rung)

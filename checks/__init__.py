@@ -1,0 +1,1 @@
+"""Claims of the papers as checks with verdicts, the runner, the reports and the CLI."""

@@ -1,0 +1,111 @@
+"""What a check runs on: the setting (prior, loss, claimed orders) and the budget (profile)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from numerics.priors import TaskPrior, toeplitz_cov
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One problem instance a claim is checked on, plus the claim's parameters.
+
+    ``n_order`` / ``m_order`` are the claimed exponents of N and M (A3, A4, A5): the
+    "rate too fast" controls change them.  ``eta_factor`` scales the GD step 1/ell (A2);
+    ``loss`` is the per-sample loss (A1's control swaps in a non-convex one).
+    """
+
+    label: str
+    prior: TaskPrior
+    loss: str = "logistic"
+    n_order: float = -1.0
+    m_order: float = -0.5
+    eta_factor: float = 1.0
+
+    def describe(self) -> dict:
+        return {"label": self.label, "prior": self.prior.describe(), "loss": self.loss,
+                "n_order": self.n_order, "m_order": self.m_order, "eta_factor": self.eta_factor}
+
+
+def base_prior(kind: str, d: int) -> TaskPrior:
+    """The checks' standard instance: R = 1, Lambda_ij = 0.5^|i-j| (SPD, not diagonal)."""
+    return TaskPrior(d=d, kind=kind, snr=1.0, cov=toeplitz_cov(d, 0.5))
+
+
+def geometric(lo: int, hi: int) -> tuple[int, ...]:
+    """Powers of two from lo to hi."""
+    return tuple(2**k for k in range(int(math.log2(lo)), int(math.log2(hi)) + 1))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The computational budget of one profile (recorded in every report)."""
+
+    name: str
+    confidence: float = 0.999          # two-sided level of each check (Bonferroni inside)
+    slope_resolution: float = 0.1      # PASS needs the slope CI to end within this of the claim
+    dims: dict = field(default_factory=lambda: {"antipodal": 3, "independent": 2})
+    n_grid: tuple[int, ...] = geometric(16, 4096)
+    m_grid: tuple[int, ...] = geometric(16, 4096)
+    mc_size: int = 100_000             # samples per grid point for E[TV] and disagreement
+    a1_n: int = 32
+    a1_radii: tuple[float, ...] = (0.5, 2.0, 8.0)
+    a1_search_size: int = 8_000
+    a1_eval_size: int = 40_000
+    a1_segments: int = 20
+    a2_n: int = 32
+    a2_size: int = 20_000
+    a2_steps: int = 60
+
+    def describe(self) -> dict:
+        return asdict(self)
+
+
+PROFILES: dict[str, Budget] = {
+    "quick": Budget(name="quick"),
+    "full": Budget(
+        name="full",
+        dims={"antipodal": 4, "independent": 3},
+        n_grid=geometric(16, 16384),
+        m_grid=geometric(16, 16384),
+        mc_size=400_000,
+        a1_radii=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
+        a1_search_size=20_000,
+        a1_eval_size=100_000,
+        a1_segments=50,
+        a2_size=100_000,
+        a2_steps=100,
+    ),
+    # plumbing only: verdicts at this budget are not meant to be read
+    "smoke": Budget(
+        name="smoke",
+        n_grid=geometric(16, 256),
+        m_grid=geometric(16, 256),
+        mc_size=4_000,
+        a1_radii=(1.0, 4.0),
+        a1_search_size=1_000,
+        a1_eval_size=4_000,
+        a1_segments=4,
+        a2_size=2_000,
+        a2_steps=10,
+    ),
+}
+
+
+def stable_key(text: str) -> int:
+    """A stable 32-bit integer for a check id (spawn key of its random stream)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def stream(seed: int, key: str) -> np.random.Generator:
+    """The random stream of one check: a child of the run's single SeedSequence(seed).
+
+    Keyed by the check id, so a check draws the same numbers whether it runs alone
+    (``--claims A5``) or with the others.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stable_key(key),)))

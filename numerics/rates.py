@@ -1,0 +1,117 @@
+"""The one log-log rate fit behind every rate claim (A3, A5; later A3m, A5m).
+
+Model (generalised least squares on the log scale):
+
+    log y_i = b + s log x_i + sum_(k=1..K) c_k x_i^(-k q) + e_i,
+    Cov(e) = D^-1 C D^-1,  D = diag(y),
+
+where C is the covariance of the estimates y_i (diagonal for independent estimates, full
+for common random numbers) and the correction series absorbs the pre-asymptotic terms, so
+``s`` estimates the *asymptotic* order.  Each check states q from the theory (A3:
+``G = g1/N + g2/N^2 + ...``, so q = 1; A5 in M: q = 1/2).
+
+Uncertainty of s, combined in quadrature:
+
+* statistical: the GLS standard error, multiplied by the Birge ratio
+  ``max(1, sqrt(chi2 / dof))`` when the residuals are larger than C allows (model error, or
+  deterministic points whose stated error is only rounding);
+* truncation: the change of s when the last correction term is dropped -- the size of
+  what the truncated series still leaves (the usual Richardson-style error estimate).
+
+The confidence interval is two-sided normal at the requested level.  Variances have a floor
+of ``(1e-12 y)^2`` for floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class SlopeFit:
+    x: np.ndarray
+    y: np.ndarray
+    stderr: np.ndarray
+    slope: float
+    slope_stderr: float
+    ci: tuple[float, float]
+    confidence: float
+    correction_exponent: float | None
+    correction_terms: int
+    truncation_error: float
+    birge_ratio: float
+    fitted: np.ndarray
+
+    def local_slopes(self) -> np.ndarray:
+        """Slopes between consecutive points (NaN for the first)."""
+        ls = np.diff(np.log(self.y)) / np.diff(np.log(self.x))
+        return np.r_[np.nan, ls]
+
+    def table(self, x_name: str = "x", y_name: str = "y") -> str:
+        """Markdown table of the points, their errors, local slopes and the fit."""
+        rows = [f"| {x_name} | {y_name} | stderr | local slope | fit |", "|---|---|---|---|---|"]
+        for xi, yi, si, li, fi in zip(self.x, self.y, self.stderr, self.local_slopes(),
+                                      self.fitted, strict=True):
+            loc = "" if math.isnan(li) else f"{li:.4f}"
+            rows.append(f"| {xi:g} | {yi:.6g} | {si:.2g} | {loc} | {fi:.6g} |")
+        corr = "".join(f" + c{k + 1} x^-{(k + 1) * self.correction_exponent:g}"
+                       for k in range(self.correction_terms))
+        rows.append("")
+        rows.append(f"fit: log y = b + s log x{corr}; s = {self.slope:.4f} ± "
+                    f"{self.slope_stderr:.2g} (SE incl. truncation {self.truncation_error:.2g}, "
+                    f"Birge ratio {self.birge_ratio:.3g}); "
+                    f"{100 * self.confidence:.3g}% CI [{self.ci[0]:.4f}, {self.ci[1]:.4f}]")
+        return "\n".join(rows)
+
+    def as_dict(self) -> dict:
+        return {
+            "x": self.x.tolist(), "y": self.y.tolist(), "stderr": self.stderr.tolist(),
+            "slope": self.slope, "slope_stderr": self.slope_stderr, "ci": list(self.ci),
+            "confidence": self.confidence, "correction_exponent": self.correction_exponent,
+            "correction_terms": self.correction_terms, "truncation_error": self.truncation_error,
+            "birge_ratio": self.birge_ratio, "local_slopes": self.local_slopes().tolist(),
+        }
+
+
+def _gls(design: np.ndarray, logy: np.ndarray, prec: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray, float]:
+    normal = design.T @ prec @ design
+    beta = np.linalg.solve(normal, design.T @ prec @ logy)
+    resid = logy - design @ beta
+    return beta, np.linalg.inv(normal), float(resid @ prec @ resid)
+
+
+def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: float,
+               correction_exponent: float | None = None, correction_terms: int = 2) -> SlopeFit:
+    """Fit the rate; ``cov`` is the (n, n) covariance of y or its (n,) standard errors."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    if cov.ndim == 1:
+        cov = np.diag(cov**2)
+    if np.any(y <= 0):
+        raise ValueError("y: a log-log fit needs positive values")
+    cov = cov + np.diag((1e-12 * y) ** 2)
+    prec = np.linalg.inv(cov / np.outer(y, y))
+    logy = np.log(y)
+    terms = 0 if correction_exponent is None else correction_terms
+    cols = [np.ones_like(x), np.log(x)]
+    cols += [x ** (-(k + 1) * correction_exponent) for k in range(terms)]
+    design = np.column_stack(cols)
+    k = design.shape[1]
+    if x.size < k + 1:
+        raise ValueError(f"x: need at least {k + 1} points for this fit, got {x.size}")
+    beta, beta_cov, chi2 = _gls(design, logy, prec)
+    birge = max(1.0, math.sqrt(chi2 / (x.size - k)))
+    truncation = abs(beta[1] - _gls(design[:, :-1], logy, prec)[0][1]) if terms else 0.0
+    se = math.hypot(math.sqrt(beta_cov[1, 1]) * birge, truncation)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=float(beta[1]),
+                    slope_stderr=se, ci=(float(beta[1] - z * se), float(beta[1] + z * se)),
+                    confidence=confidence, correction_exponent=correction_exponent,
+                    correction_terms=terms, truncation_error=truncation,
+                    birge_ratio=birge, fitted=np.exp(design @ beta))
