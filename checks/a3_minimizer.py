@@ -20,7 +20,7 @@ from numerics.reduced_loss import alpha_star
 
 ID = "A3"
 STATEMENT = "binary: W* = 2(Lambda^-1 + G) with max|G_ij| = O(1/N)"
-METHOD = "reduced quadrature for alpha(N) (SPEC §C.2); GLS log-log fit with 1/N correction"
+METHOD = "reduced quadrature for alpha(N) (SPEC §C.2); WLS log-log fit with 1/N correction"
 
 #: a fitted point needs its quadrature error below this fraction of |G|
 ERROR_FRACTION = 0.01
@@ -47,7 +47,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
         tab["G_error"][usable], claimed=setting.n_order, correction=1.0,
         confidence=per_check_confidence(budget.confidence, 1),
         resolution=budget.slope_resolution, x_name="N", y_name="max|G_ij|",
-        method="quadrature error estimates, Birge-scaled GLS",
+        method="quadrature error estimates, sandwich WLS",
     )
     out.evidence.update(
         alpha=tab["alpha"].tolist(), alpha_error=tab["alpha_error"].tolist(),

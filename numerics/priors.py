@@ -22,6 +22,7 @@ asks.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -134,6 +135,10 @@ class TaskPrior:
             and self.p_plus == 0.5
             and np.array_equal(self.cov, self.test_cov)
         )
+
+    def key(self) -> str:
+        """A canonical string of every field: equal for equal priors (memo keys)."""
+        return json.dumps(self.describe() | {"test_cov": self.test_cov.tolist()}, sort_keys=True)
 
     def with_(self, **changes) -> TaskPrior:
         return replace(self, **changes)

@@ -1,20 +1,24 @@
 """The one log-log rate fit behind every rate claim (A3, A5; later A3m, A5m).
 
-Model (generalised least squares on the log scale):
+Model (weighted least squares on the log scale):
 
     log y_i = b + s log x_i + sum_(k=1..K) c_k x_i^(-k q) + e_i,
     Cov(e) = D^-1 C D^-1,  D = diag(y),
 
 where C is the covariance of the estimates y_i (diagonal for independent estimates, full
-for common random numbers) and the correction series absorbs the pre-asymptotic terms, so
+for common random numbers).  The weights are the inverse variances (diag of Cov(e)) and the
+covariance of the coefficients is the sandwich ``B X^T W Cov(e) W X B`` with
+``B = (X^T W X)^-1``, which stays valid when common random numbers make Cov(e) nearly
+singular (a full GLS inverse would not).  The correction series absorbs the pre-asymptotic terms, so
 ``s`` estimates the *asymptotic* order.  Each check states q from the theory (A3:
 ``G = g1/N + g2/N^2 + ...``, so q = 1; A5 in M: q = 1/2).
 
 Uncertainty of s, combined in quadrature:
 
-* statistical: the GLS standard error, multiplied by the Birge ratio
-  ``max(1, sqrt(chi2 / dof))`` when the residuals are larger than C allows (model error, or
-  deterministic points whose stated error is only rounding);
+* statistical: the sandwich standard error, multiplied by the Birge ratio
+  ``max(1, sqrt(chi2 / dof))``, ``chi2 = sum (resid_i / sd_i)^2``, when the residuals are
+  larger than the stated errors allow (model error, or deterministic points whose stated
+  error is only rounding);
 * truncation: the change of s when the last correction term is dropped -- the size of
   what the truncated series still leaves (the usual Richardson-style error estimate).
 
@@ -77,12 +81,15 @@ class SlopeFit:
         }
 
 
-def _gls(design: np.ndarray, logy: np.ndarray, prec: np.ndarray
+def _wls(design: np.ndarray, logy: np.ndarray, cov_log: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray, float]:
-    normal = design.T @ prec @ design
-    beta = np.linalg.solve(normal, design.T @ prec @ logy)
+    """Coefficients, their sandwich covariance, and the weighted residual sum of squares."""
+    weight = 1 / np.diag(cov_log)
+    xtw = design.T * weight
+    bread = np.linalg.inv(xtw @ design)
+    beta = bread @ (xtw @ logy)
     resid = logy - design @ beta
-    return beta, np.linalg.inv(normal), float(resid @ prec @ resid)
+    return beta, bread @ xtw @ cov_log @ xtw.T @ bread, float(resid**2 @ weight)
 
 
 def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: float,
@@ -96,7 +103,7 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
     if np.any(y <= 0):
         raise ValueError("y: a log-log fit needs positive values")
     cov = cov + np.diag((1e-12 * y) ** 2)
-    prec = np.linalg.inv(cov / np.outer(y, y))
+    cov_log = cov / np.outer(y, y)
     logy = np.log(y)
     terms = 0 if correction_exponent is None else correction_terms
     cols = [np.ones_like(x), np.log(x)]
@@ -105,9 +112,9 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
     k = design.shape[1]
     if x.size < k + 1:
         raise ValueError(f"x: need at least {k + 1} points for this fit, got {x.size}")
-    beta, beta_cov, chi2 = _gls(design, logy, prec)
+    beta, beta_cov, chi2 = _wls(design, logy, cov_log)
     birge = max(1.0, math.sqrt(chi2 / (x.size - k)))
-    truncation = abs(beta[1] - _gls(design[:, :-1], logy, prec)[0][1]) if terms else 0.0
+    truncation = abs(beta[1] - _wls(design[:, :-1], logy, cov_log)[0][1]) if terms else 0.0
     se = math.hypot(math.sqrt(beta_cov[1, 1]) * birge, truncation)
     z = stats.norm.ppf(0.5 + confidence / 2)
     return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=float(beta[1]),

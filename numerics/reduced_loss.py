@@ -164,6 +164,9 @@ class AlphaStar:
         return self.alpha * prior.precision
 
 
+_MEMO: dict[tuple, AlphaStar] = {}
+
+
 def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 0.0,
                g_rtol: float = 0.0, max_nodes: float = 2e6, alpha0: float = 2.0) -> AlphaStar:
     """Minimiser of L on the ray W = alpha Lambda^-1 -- which is W* for invariant priors.
@@ -173,7 +176,16 @@ def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 
     term is relative to |G| = |alpha/2 - 1| max|Lambda^-1_ij|, claim A3) or the next rung would exceed
     ``max_nodes`` outer nodes.  Returns the finer value and the difference as its error
     estimate (conservative: the error of the finer rung is typically far smaller).
+    The result is deterministic, so it is memoised per (prior, n, tolerances).
     """
+    key = (prior.key(), n, rtol, atol, g_rtol, max_nodes, alpha0)
+    if key not in _MEMO:
+        _MEMO[key] = _alpha_star(prior, n, rtol, atol, g_rtol, max_nodes, alpha0)
+    return _MEMO[key]
+
+
+def _alpha_star(prior: TaskPrior, n: float, rtol: float, atol: float, g_rtol: float,
+                max_nodes: float, alpha0: float) -> AlphaStar:
     sizes = [node_count(prior, n, res) for res in LADDER]
     start = min(max([0] + [i for i, s in enumerate(sizes) if s <= 1e4]), len(LADDER) - 2)
     alpha = _newton(reduced_nodes(prior, n, LADDER[start]), LADDER[start], alpha0)

@@ -1,0 +1,186 @@
+"""``icl-verify``: run the theorem checks, or compute W*(N) and E[TV] for one setting.
+
+Exit status: 0 all claims PASS and all controls detected; 1 a claim or control is wrong;
+2 bad input (one line on stderr naming the field, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from checks.registry import CLAIMS
+from checks.report import run_config, to_json, write_reports
+from checks.runner import run
+from checks.setting import PROFILES
+from numerics.config import ConfigError, parse_prompt_length
+from numerics.priors import PRIOR_KINDS, TaskPrior
+from numerics.tv import expected_tv, trained_weights
+
+#: CLI flag of each configuration field, for error messages
+_FLAGS = {"d": "--d", "cov": "--cov-diag", "snr": "--snr", "prior": "--prior",
+          "minus_scale": "--minus-scale", "p_plus": "--p-plus", "N": "--N", "M": "--M"}
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+        raise UsageError(message)
+
+
+def _int():
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    return parse
+
+
+def _float():
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+        return value
+    return parse
+
+
+def _floats():
+    def parse(text: str) -> list[float]:
+        return [_float()(t) for t in text.split(",")]
+    return parse
+
+
+def _lengths(field: str):
+    def parse(text: str) -> float:
+        try:
+            return parse_prompt_length(field, text)
+        except ConfigError as err:
+            raise argparse.ArgumentTypeError(str(err).split(": ", 1)[1]) from None
+    return parse
+
+
+def _claims(text: str) -> list[str]:
+    ids = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [i for i in ids if i not in CLAIMS]
+    if unknown or not ids:
+        raise argparse.ArgumentTypeError(
+            f"unknown claim id(s) {unknown or [text]}; choose from {sorted(CLAIMS)}")
+    return ids
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="icl-verify", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run the claim checks and their negative controls")
+    r.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    r.add_argument("--claims", type=_claims, default=list(CLAIMS))
+    r.add_argument("--seed", type=_int(), default=20241015)
+    r.add_argument("--report-dir", type=Path, default=Path("reports"))
+
+    def setting_options(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--d", type=_int(), required=True)
+        q.add_argument("--snr", type=_float(), default=1.0)
+        q.add_argument("--prior", default="antipodal")
+        q.add_argument("--cov-diag", type=_floats(), default=None)
+        q.add_argument("--minus-scale", type=_float(), default=1.0)
+        q.add_argument("--p-plus", type=_float(), default=0.5)
+        q.add_argument("--seed", type=_int(), default=0)
+        q.add_argument("--samples", type=_int(), default=200_000)
+        q.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+
+    m = sub.add_parser("minimizer", help="W*(N) for one setting")
+    m.add_argument("--N", type=_lengths("--N"), required=True)
+    setting_options(m)
+    t = sub.add_parser("tv", help="E[TV] for one setting")
+    t.add_argument("--N", type=_lengths("--N"), required=True)
+    t.add_argument("--M", type=_lengths("--M"), required=True)
+    setting_options(t)
+    return p
+
+
+def _prior(args: argparse.Namespace) -> TaskPrior:
+    if args.prior not in PRIOR_KINDS:
+        raise ConfigError("prior", f"unknown prior {args.prior!r}; choose from {sorted(PRIOR_KINDS)}")
+    if args.d < 1:
+        raise ConfigError("d", f"must be >= 1, got {args.d}")
+    cov = None
+    if args.cov_diag is not None:
+        if len(args.cov_diag) != args.d:
+            raise ConfigError("cov", f"needs {args.d} values, got {len(args.cov_diag)}")
+        cov = np.diag(args.cov_diag)
+    return TaskPrior(d=args.d, kind=args.prior, snr=args.snr, cov=cov,
+                     minus_scale=args.minus_scale, p_plus=args.p_plus)
+
+
+def _check_samples(args: argparse.Namespace) -> None:
+    if args.samples < 2:
+        raise ConfigError("samples", f"must be >= 2, got {args.samples}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.seed < 0:
+        raise ConfigError("seed", f"must be >= 0, got {args.seed}")
+    budget = PROFILES[args.profile]
+    log = lambda msg: print(f"[icl-verify] {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    result = run(args.claims, budget, args.seed, progress=log)
+    config = run_config(args.profile, budget.describe(), args.claims, args.seed)
+    report = write_reports(result, config, args.report_dir)
+    for c in report["claims"]:
+        print(f"{c['id']}: {c['verdict']}  ({c['deciding_outcome']}: {c['statistic']})")
+    for c in report["controls"]:
+        print(f"control {c['id']}: {c['verdict']} (expected {c['expected']}) "
+              f"{'detected' if c['detected'] else 'NOT DETECTED'}")
+    print(f"reports written to {args.report_dir}/report.json and report.md")
+    return 0 if result.ok else 1
+
+
+def _cmd_minimizer(args: argparse.Namespace) -> int:
+    prior = _prior(args)
+    _check_samples(args)
+    rng = np.random.default_rng(np.random.SeedSequence(args.seed))
+    star = trained_weights(prior, args.N, rng, train_size=args.samples)
+    print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
+                   "method": star.method, "N": args.N, "prior": prior.describe()}))
+    return 0
+
+
+def _cmd_tv(args: argparse.Namespace) -> int:
+    prior = _prior(args)
+    _check_samples(args)
+    rng = np.random.default_rng(np.random.SeedSequence(args.seed))
+    est = expected_tv(prior, args.N, args.M, rng, size=args.samples)
+    print(to_json({"tv": float(est.value), "stderr": float(est.stderr), "N": args.N,
+                   "M": args.M, "samples": args.samples, "prior": prior.describe()}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"run": _cmd_run, "minimizer": _cmd_minimizer, "tv": _cmd_tv}[args.command](args)
+    except UsageError as err:
+        print(f"icl-verify: error: {err}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        flag = _FLAGS.get(err.field, f"--{err.field.replace('_', '-')}")
+        reason = str(err).split(": ", 1)[1]
+        print(f"icl-verify: error: {flag}: {reason}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The claim registry (SPEC §A.4) and the negative controls (SPEC §A.6).
+
+A claim is its check module (``ID``, ``STATEMENT``, ``METHOD``, ``outcomes``) plus the
+base settings it runs on.  A control runs the *same* check code on a setting that breaks
+an assumption and states the verdict SPEC §A.6 says must come out; it is *detected* when
+the check returns exactly that verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from checks import a1_convexity, a2_gradient_descent, a3_minimizer, a4_lda, a5_inference_error
+from checks.setting import Budget, Setting, base_prior
+from checks.verdict import Verdict
+
+CLAIMS: dict[str, ModuleType] = {
+    m.ID: m for m in (a1_convexity, a2_gradient_descent, a3_minimizer, a4_lda, a5_inference_error)
+}
+
+#: Which prior kinds each claim's base check runs on (dimensions come from the budget).
+BASE_KINDS: dict[str, tuple[str, ...]] = {
+    "A1": ("antipodal",),
+    "A2": ("antipodal",),
+    "A3": ("antipodal", "independent"),
+    "A4": ("antipodal",),
+    "A5": ("antipodal",),
+}
+
+
+def base_settings(claim: str, budget: Budget) -> list[Setting]:
+    return [Setting(label=f"{kind}, d={budget.dims[kind]}",
+                    prior=base_prior(kind, budget.dims[kind]))
+            for kind in BASE_KINDS[claim]]
+
+
+@dataclass(frozen=True)
+class Control:
+    """A broken setting on which a claim's check must return ``expected``."""
+
+    id: str
+    claim: str
+    description: str
+    expected: Verdict
+    make: Callable[[Budget], Setting]
+
+
+def _prior(kind: str, budget: Budget, **changes):
+    return base_prior(kind, budget.dims[kind]).with_(**changes)
+
+
+def _shifted_test_cov(budget: Budget) -> np.ndarray:
+    return np.eye(budget.dims["antipodal"])  # training Lambda is Toeplitz(0.5)
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control("A1-brier", "A1",
+            "squared error of sigma(yhat) instead of cross-entropy (non-convex; stands in for "
+            "paper B's softmax control, which waits for the paper-B issue)",
+            Verdict.FAIL, lambda b: Setting("brier loss", _prior("antipodal", b), loss="brier")),
+    Control("A3-unequal-norms", "A3", "unequal Lambda^-1-norms: mu_minus = -0.5 mu_plus",
+            Verdict.FAIL,
+            lambda b: Setting("antipodal, kappa=0.5", _prior("antipodal", b, minus_scale=0.5))),
+    Control("A3-unbalanced-independent", "A3", "P(y=+1) = 0.7, independent prior",
+            Verdict.FAIL,
+            lambda b: Setting("independent, p=0.7", _prior("independent", b, p_plus=0.7))),
+    Control("A3-unbalanced-antipodal", "A3",
+            "P(y=+1) = 0.7, antipodal prior: y x has one law for both labels, so the "
+            "training loss ignores p and A3 must still PASS",
+            Verdict.PASS,
+            lambda b: Setting("antipodal, p=0.7", _prior("antipodal", b, p_plus=0.7))),
+    Control("A3-rate-too-fast", "A3", "claimed rate O(1/N^2) instead of O(1/N)", Verdict.FAIL,
+            lambda b: Setting("claim O(1/N^2)", _prior("antipodal", b), n_order=-2.0)),
+    Control("A4-covariance-shift", "A4", "test covariance I, training covariance Toeplitz(0.5)",
+            Verdict.FAIL,
+            lambda b: Setting("test cov = I", _prior("antipodal", b, test_cov=_shifted_test_cov(b)))),
+    Control("A5-unequal-norms", "A5", "unequal Lambda^-1-norms: mu_minus = -0.5 mu_plus",
+            Verdict.FAIL,
+            lambda b: Setting("antipodal, kappa=0.5", _prior("antipodal", b, minus_scale=0.5))),
+    Control("A5-unbalanced-independent", "A5", "P(y=+1) = 0.7, independent prior", Verdict.FAIL,
+            lambda b: Setting("independent, p=0.7", _prior("independent", b, p_plus=0.7))),
+    Control("A5-unbalanced-antipodal", "A5",
+            "P(y=+1) = 0.7, antipodal prior: the Bayes posterior gains log(p/(1-p))",
+            Verdict.FAIL,
+            lambda b: Setting("antipodal, p=0.7", _prior("antipodal", b, p_plus=0.7))),
+    Control("A5-covariance-shift", "A5", "test covariance I, training covariance Toeplitz(0.5)",
+            Verdict.FAIL,
+            lambda b: Setting("test cov = I", _prior("antipodal", b, test_cov=_shifted_test_cov(b)))),
+    Control("A5-rate-too-fast", "A5", "claimed rates O(1/N^2) and O(1/M)", Verdict.FAIL,
+            lambda b: Setting("claim O(1/N^2 + 1/M)", _prior("antipodal", b),
+                              n_order=-2.0, m_order=-1.0)),
+)

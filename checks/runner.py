@@ -1,0 +1,75 @@
+"""Run claims and controls; every random stream descends from one SeedSequence(seed)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from checks.registry import CLAIMS, CONTROLS, Control, base_settings
+from checks.setting import Budget, Setting, stream
+from checks.verdict import CheckResult, combine
+
+
+def run_check(claim: str, settings: list[Setting], budget: Budget, seed: int, key: str
+              ) -> CheckResult:
+    """One claim's check on the given settings, with the random stream keyed by ``key``."""
+    module = CLAIMS[claim]
+    rng = stream(seed, key)
+    start = time.perf_counter()
+    outcomes = [o for s in settings for o in module.outcomes(s, budget, rng)]
+    return CheckResult(
+        id=key, statement=module.STATEMENT, verdict=combine([o.verdict for o in outcomes]),
+        outcomes=outcomes, seed=seed, budget=budget.describe(),
+        settings={s.label: s.describe() for s in settings}, method=module.METHOD,
+        elapsed_s=time.perf_counter() - start,
+    )
+
+
+@dataclass
+class ControlResult:
+    control: Control
+    result: CheckResult
+
+    @property
+    def detected(self) -> bool:
+        return self.result.verdict == self.control.expected
+
+    def as_dict(self) -> dict:
+        r = self.result.as_dict()
+        return {
+            "id": self.control.id, "claim": self.control.claim,
+            "setting": self.control.description, "expected": self.control.expected.value,
+            "verdict": self.result.verdict.value, "detected": self.detected,
+            "statistic": r["statistic"], "stderr_or_ci": r["stderr_or_ci"],
+            "criterion": r["criterion"], "seed": r["seed"], "outcomes": r["outcomes"],
+            "elapsed_s": r["elapsed_s"],
+        }
+
+
+@dataclass
+class RunResult:
+    claims: list[CheckResult]
+    controls: list[ControlResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.verdict.value == "PASS" for c in self.claims) and all(
+            c.detected for c in self.controls)
+
+
+def run(claims: Iterable[str], budget: Budget, seed: int,
+        progress: Callable[[str], None] = lambda _: None) -> RunResult:
+    """Every selected claim on its base settings, then every control of those claims."""
+    selected = list(claims)
+    results = []
+    for claim in selected:
+        progress(f"claim {claim}")
+        results.append(run_check(claim, base_settings(claim, budget), budget, seed, claim))
+    controls = []
+    for control in CONTROLS:
+        if control.claim in selected:
+            progress(f"control {control.id}")
+            result = run_check(control.claim, [control.make(budget)], budget, seed, control.id)
+            controls.append(ControlResult(control, result))
+    return RunResult(results, controls)
