@@ -27,7 +27,7 @@ METHOD = "Monte Carlo disagreement rate with common random numbers; WLS log-log 
 
 def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list[Outcome]:
     prior = setting.prior
-    noise = draw_noise(rng, budget.mc_size, prior.d)
+    noise = draw_noise(rng, budget.a4_size, prior.d)
     grid = budget.m_grid
     w_of = {k: trained_weights(prior, k, rng).w for k in grid}
     y, cov = crn_grid(lambda k: disagreement_per_sample(prior, noise, k, w_of[k]), grid)

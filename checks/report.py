@@ -130,8 +130,10 @@ def markdown(report: dict) -> str:
 
 
 def write_reports(result: RunResult, config: dict, directory: Path) -> dict:
-    report = report_dict(result, config)
+    """Write config.json, report.json and report.md; return the report as written."""
+    text = to_json(report_dict(result, config))
+    report = json.loads(text)
     atomic_write(directory / "config.json", to_json(config))
-    atomic_write(directory / "report.json", to_json(report))
-    atomic_write(directory / "report.md", markdown(json.loads(to_json(report))))
+    atomic_write(directory / "report.json", text)
+    atomic_write(directory / "report.md", markdown(report))
     return report
