@@ -1,0 +1,49 @@
+"""numerics.rates: the slope fit recovers known orders, and its interval covers."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from checks.verdict import Verdict, upper_bound_verdict
+from numerics.rates import fit_loglog
+
+X = 2.0 ** np.arange(4, 13)
+
+
+def test_exact_power_law_with_corrections_is_recovered() -> None:
+    y = 3 / X * (1 + 5 / X - 20 / X**2)
+    fit = fit_loglog(X, y, 1e-14 * y, confidence=0.999, correction_exponent=1.0)
+    assert fit.slope == pytest.approx(-1, abs=1e-3)
+    assert fit.ci[0] <= -1 <= fit.ci[1]
+
+
+def test_interval_coverage_under_noise() -> None:
+    """Empirical coverage of the 95% interval over 400 noisy replicates (binomial test)."""
+    rng = np.random.default_rng(11)
+    y0 = 2 / np.sqrt(X)
+    se = 0.02 * y0
+    hits = 0
+    for _ in range(400):
+        y = y0 + se * rng.standard_normal(X.size)
+        fit = fit_loglog(X, y, se, confidence=0.95, correction_exponent=0.5)
+        hits += fit.ci[0] <= -0.5 <= fit.ci[1]
+    # coverage must not be below nominal (the truncation term makes it conservative)
+    assert stats.binomtest(hits, 400, 0.95, alternative="less").pvalue > 1e-3
+
+
+def test_floor_is_not_a_rate() -> None:
+    y = 0.05 + 1 / X
+    fit = fit_loglog(X, y, 1e-4 * y, confidence=0.999, correction_exponent=1.0)
+    assert upper_bound_verdict(fit.ci, -1.0, 0.1) is Verdict.FAIL
+
+
+@pytest.mark.parametrize("ci,verdict", [((-1.2, -0.95), Verdict.PASS), ((-0.9, -0.7), Verdict.FAIL),
+                                        ((-1.3, -0.5), Verdict.INCONCLUSIVE)])
+def test_upper_bound_verdict(ci, verdict) -> None:
+    assert upper_bound_verdict(ci, -1.0, 0.1) is verdict
+
+
+def test_table_lists_every_point() -> None:
+    y = 1 / X
+    table = fit_loglog(X, y, 1e-3 * y, confidence=0.99).table("N", "G")
+    assert table.count("\n| ") == X.size + 0 or len(table.splitlines()) >= X.size + 2
