@@ -61,7 +61,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
         "bound": bound.tolist(), "W_star_B": star.w.tolist()}}
     out = [
         Outcome(name="per-iteration bound ||W_t - W*|| <= q^t ||W_0 - W*||", statistic=ratio,
-                uncertainty={"method": "deterministic on L_B (B = {})".format(budget.a2_size)},
+                uncertainty={"method": f"deterministic on L_B (B = {budget.a2_size})"},
                 criterion=f"max_t error/bound <= 1 + {ROUNDING:g} and q < 1",
                 verdict=Verdict.PASS if ratio <= 1 + ROUNDING and q < 1 else Verdict.FAIL,
                 **common),

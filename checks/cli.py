@@ -7,7 +7,6 @@ Exit status: 0 all claims PASS and all controls detected; 1 a claim or control i
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path

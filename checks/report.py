@@ -70,7 +70,7 @@ def run_config(profile: str, budget: dict, claims: list[str], seed: int) -> dict
 
 def report_dict(result: RunResult, config: dict) -> dict:
     return {
-        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": config,
         "ok": result.ok,
         "claims": [c.as_dict() for c in result.claims],

@@ -25,7 +25,7 @@ resolutions and reports their difference as the error estimate.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -34,9 +34,21 @@ def one_seed(args: tuple[str, int]) -> dict:
     }
 
 
-def sweep(profile: str, seeds: int, jobs: int) -> dict:
+def sweep(profile: str, seeds: int, jobs: int, rows_path: Path | None = None) -> dict:
+    """Run every seed; each finished seed is appended to ``rows_path`` (JSON lines) at once,
+    so an interrupted sweep keeps what it measured."""
+    rows = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        rows = list(pool.map(one_seed, [(profile, s) for s in range(seeds)]))
+        for row in pool.map(one_seed, [(profile, s) for s in range(seeds)]):
+            rows.append(row)
+            if rows_path is not None:
+                with rows_path.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+    return summarize(profile, rows)
+
+
+def summarize(profile: str, rows: list[dict]) -> dict:
+    seeds = len(rows)
     verdicts: dict[str, Counter] = defaultdict(Counter)
     detected: dict[str, int] = Counter()
     for row in rows:
@@ -61,13 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
-    out = sweep(a.profile, a.seeds, a.jobs)
+    rows_path = None
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        rows_path = a.out.with_suffix(".rows.jsonl")
+        rows_path.unlink(missing_ok=True)
+    out = sweep(a.profile, a.seeds, a.jobs, rows_path)
     for cid, r in out["claims"].items():
         print(f"{cid}: false-FAIL {r['fail_rate']:.3f}  INCONCLUSIVE {r['inconclusive_rate']:.3f}")
     for cid, r in out["controls"].items():
         print(f"{cid}: detected {r['detection_rate']:.3f}")
     if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(json.dumps(out, indent=1))
     return 0
 
