@@ -15,7 +15,8 @@ import numpy as np
 
 from checks.common import per_check_confidence, rate_outcome
 from checks.setting import Budget, Setting
-from checks.verdict import Outcome
+from checks.verdict import Outcome, Verdict
+from numerics.asymptotics import g1
 from numerics.reduced_loss import alpha_star
 
 ID = "A3"
@@ -24,6 +25,8 @@ METHOD = "reduced quadrature for alpha(N) (SPEC §C.2); WLS log-log fit with 1/N
 
 #: a fitted point needs its quadrature error below this fraction of |G|
 ERROR_FRACTION = 0.01
+#: the Richardson limit must lie within this many error estimates of the theory's g1
+G1_SAFETY = 3.0
 
 
 def g_table(setting: Setting, budget: Budget) -> dict:
@@ -53,4 +56,30 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
         alpha=tab["alpha"].tolist(), alpha_error=tab["alpha_error"].tolist(),
         n_times_G=(tab["n"] * tab["max_abs_G"]).tolist(), excluded_n=tab["n"][~usable].tolist(),
     )
-    return [out]
+    result = [out]
+    if setting.prior.satisfies_paper_assumptions:
+        result.append(_g1_outcome(setting, tab))
+    return result
+
+
+def _g1_outcome(setting: Setting, tab: dict) -> Outcome:
+    """``N (alpha(N) - 2) -> g1``: Richardson limit of the grid against the derived g1.
+
+    On a grid of ratio 2, ``R_N = 2 e_N - e_(N/2)`` with ``e_N = N (alpha(N) - 2)`` removes
+    the 1/N term; the change between the last two R is the error estimate.
+    """
+    e = tab["n"] * (tab["alpha"] - 2)
+    rich = 2 * e[1:] - e[:-1]
+    limit, error = float(rich[-1]), float(abs(rich[-1] - rich[-2]))
+    theory = g1(setting.prior)
+    return Outcome(
+        name="N (alpha(N) - 2) -> g1 (beyond the paper)", setting=setting.label,
+        statistic=limit, uncertainty={"richardson_error": error,
+                                      "method": "Richardson extrapolation on the N grid"},
+        criterion=f"|limit - g1| <= {G1_SAFETY:g} x error estimate, g1 = {theory:.8g} "
+                  "(theory.expansion, quadrature); G ~ (g1/2) Lambda^-1 / N",
+        verdict=(Verdict.PASS if abs(limit - theory) <= G1_SAFETY * max(error, 1e-12 * abs(theory))
+                 else Verdict.FAIL),
+        evidence={"g1_theory": theory, "n_times_alpha_minus_2": e.tolist(),
+                  "richardson": rich.tolist()},
+    )
