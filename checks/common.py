@@ -28,6 +28,7 @@ def crn_grid(values: Callable[[float], np.ndarray], grid: tuple[float, ...]
 
 def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.ndarray, *,
                  claimed: float, correction: float | None, confidence: float,
+                 correction_terms: int = 2,
                  resolution: float, x_name: str, y_name: str, method: str) -> Outcome:
     """Outcome of "y = O(x^claimed)": the fitted asymptotic log-log slope against the claim."""
     keep = y > 0
@@ -37,7 +38,8 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
                        criterion="needs >= 4 positive estimates",
                        evidence={"x": x.tolist(), "y": y.tolist()})
     cov = cov[np.ix_(keep, keep)] if cov.ndim == 2 else cov[keep]
-    fit = fit_loglog(x[keep], y[keep], cov, confidence=confidence, correction_exponent=correction)
+    fit = fit_loglog(x[keep], y[keep], cov, confidence=confidence, correction_exponent=correction,
+                     correction_terms=correction_terms)
     return Outcome(
         name=name, setting=setting, statistic=fit.slope,
         uncertainty={"stderr": fit.slope_stderr, "ci": list(fit.ci),

@@ -53,7 +53,7 @@ class Budget:
     n_grid: tuple[int, ...] = geometric(16, 4096)
     m_grid: tuple[int, ...] = geometric(16, 4096)
     mc_size: int = 100_000             # samples per grid point for E[TV] (A5)
-    a4_size: int = 400_000             # samples per grid point for the disagreement rate (A4)
+    a4_size: int = 1_600_000           # samples per grid point for the disagreement rate (A4)
     a1_n: int = 32
     a1_radii: tuple[float, ...] = (0.5, 2.0, 8.0)
     a1_search_size: int = 8_000
@@ -75,7 +75,7 @@ PROFILES: dict[str, Budget] = {
         n_grid=geometric(16, 16384),
         m_grid=geometric(16, 16384),
         mc_size=400_000,
-        a4_size=1_600_000,
+        a4_size=6_400_000,
         a1_radii=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
         a1_search_size=20_000,
         a1_eval_size=100_000,

@@ -67,7 +67,7 @@ def sandwich_cov(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic
     g = (h1 * sample.y_q)[:, None] * estimators.features(sample)
     _, _, hess = estimators.loss_grad_hess(sample, w, loss_name)
     hinv = np.linalg.inv(hess)
-    return hinv @ np.cov(g, rowvar=False) @ hinv / g.shape[0]
+    return hinv @ np.atleast_2d(np.cov(g, rowvar=False)) @ hinv / g.shape[0]
 
 
 def full_minimizer(sample: PromptSample, w0: np.ndarray | None = None,

@@ -19,8 +19,9 @@ Uncertainty of s, combined in quadrature:
   ``max(1, sqrt(chi2 / dof))``, ``chi2 = sum (resid_i / sd_i)^2``, when the residuals are
   larger than the stated errors allow (model error, or deterministic points whose stated
   error is only rounding);
-* truncation: the change of s when the last correction term is dropped -- the size of
-  what the truncated series still leaves (the usual Richardson-style error estimate).
+* truncation: the larger change of s when the last correction term is dropped or when the
+  smallest x is dropped -- the size of what the truncated series still leaves (the usual
+  Richardson-style estimate, plus a check of pre-asymptotic contamination at small x).
 
 The confidence interval is two-sided normal at the requested level.  Variances have a floor
 of ``(1e-12 y)^2`` for floating-point rounding.
@@ -114,7 +115,14 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
         raise ValueError(f"x: need at least {k + 1} points for this fit, got {x.size}")
     beta, beta_cov, chi2 = _wls(design, logy, cov_log)
     birge = max(1.0, math.sqrt(chi2 / (x.size - k)))
-    truncation = abs(beta[1] - _wls(design[:, :-1], logy, cov_log)[0][1]) if terms else 0.0
+    truncation = 0.0
+    if terms:
+        truncation = abs(beta[1] - _wls(design[:, :-1], logy, cov_log)[0][1])
+    if x.size >= k + 2:  # drop the smallest x (the fit is exactly determined otherwise)
+        first = np.argmin(x)
+        keep = np.arange(x.size) != first
+        refit = _wls(design[keep], logy[keep], cov_log[np.ix_(keep, keep)])[0][1]
+        truncation = max(truncation, abs(beta[1] - refit))
     se = math.hypot(math.sqrt(beta_cov[1, 1]) * birge, truncation)
     z = stats.norm.ppf(0.5 + confidence / 2)
     return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=float(beta[1]),

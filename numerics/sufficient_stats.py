@@ -68,12 +68,13 @@ def binomial_count(u: np.ndarray, n: int, p: float) -> np.ndarray:
     """Binomial(n, p) by inversion of a uniform: monotone in u, so it couples across n.
 
     The smallest k with ``F(k) >= u``, found by binary search in a table of the CDF over
-    the support within 40 standard deviations of the mean (the rest has mass < 1e-300);
-    identical to ``binom.ppf`` and ~50x faster.
+    the support within 12 standard deviations of the mean.  The rest has mass < 1e-30, far
+    below the 2^-53 resolution of u, so this is identical to ``binom.ppf`` (tested), and
+    ~50x faster.
     """
     mean, sd = n * p, math.sqrt(n * p * (1 - p))
-    lo = max(0, math.floor(mean - 40 * sd - 1))
-    hi = min(n, math.ceil(mean + 40 * sd + 1))
+    lo = max(0, math.floor(mean - 12 * sd - 1))
+    hi = min(n, math.ceil(mean + 12 * sd + 1))
     cdf = binom.cdf(np.arange(lo, hi + 1), n, p)
     cdf[-1] = 1.0
     return (lo + np.searchsorted(cdf, u, side="left")).astype(float)

@@ -1,0 +1,45 @@
+"""Performance targets of issue 2 (``tox -e bench``).  Each benchmark also asserts that what
+it timed is correct, against a reference computed outside the timed region."""
+
+import numpy as np
+import pytest
+
+from numerics import reduced_loss
+from numerics.priors import TaskPrior, toeplitz_cov
+from numerics.sufficient_stats import draw_noise, sample
+
+
+def _fresh_alpha_star(prior, n, **kw):
+    reduced_loss._MEMO.clear()  # time the computation, not the memo
+    return reduced_loss.alpha_star(prior, n, **kw)
+
+
+@pytest.mark.parametrize("n", [10, 16, 4096, 10**6])
+def test_w_star_antipodal_d8(benchmark, n: int) -> None:
+    """Target: W* for d <= 8 to relative error <= 1e-6 in <= 1 s (antipodal, quadrature)."""
+    prior = TaskPrior(d=8, cov=toeplitz_cov(8))
+    star = benchmark(_fresh_alpha_star, prior, n)
+    reference = _fresh_alpha_star(prior, n, rtol=1e-14)
+    assert abs(star.alpha - reference.alpha) <= 1e-6 * abs(reference.alpha)
+    assert star.error <= 1e-6 * abs(star.alpha)
+
+
+@pytest.mark.parametrize("n", [10, 10**6])
+def test_sufficient_statistics_cost_is_flat_in_n(benchmark, n: int) -> None:
+    """Target: the time at N = 1e6 is at most 1.5x the time at N = 10 (compare the rows)."""
+    prior = TaskPrior(d=8, kind="independent", cov=toeplitz_cov(8))
+    noise = draw_noise(np.random.default_rng(0), 100_000, 8)
+    s = benchmark(sample, prior, noise, n)
+    # correctness: E[a | task] = E[frac] mu+ - (1 - E[frac]) mu-, Cov from the noise term
+    resid = s.a - (0.5 * s.mu_plus - 0.5 * s.mu_minus)
+    var = resid.var(axis=0).mean()
+    expected = np.trace(prior.cov) / 8 / n + np.mean((s.mu_plus + s.mu_minus) ** 2) / (4 * n)
+    assert var == pytest.approx(expected, rel=0.05)
+
+
+@pytest.mark.parametrize("n", [16, 4096])
+def test_w_star_independent_d4(benchmark, n: int) -> None:
+    """The independent prior's own quadrature (no speed target; error <= 1e-7 relative)."""
+    prior = TaskPrior(d=4, kind="independent", cov=toeplitz_cov(4))
+    star = benchmark.pedantic(_fresh_alpha_star, args=(prior, n), rounds=1, iterations=1)
+    assert star.error <= 1e-7 * abs(star.alpha)
