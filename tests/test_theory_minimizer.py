@@ -17,7 +17,7 @@ def test_first_order_condition_at_two_lambda_inverse() -> None:
 
 
 def test_loss_series_first_order_term_is_linear_in_x1() -> None:
-    c0, c1, c2 = expansion.loss_series(2)
+    _c0, c1, c2 = expansion.loss_series(2)
     assert sp.diff(c1, expansion.x1, 2) == 0  # so E[X1 | task, w] = 0 kills it
     assert sp.simplify(c2 / expansion.x1**2).has(expansion.x1) is False
 
