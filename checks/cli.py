@@ -35,31 +35,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _int():
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    return parse
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
 
 
-def _float():
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
-        return value
-    return parse
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
 
 
-def _floats():
-    def parse(text: str) -> list[float]:
-        return [_float()(t) for t in text.split(",")]
-    return parse
+def _floats(text: str) -> list[float]:
+    return [_float(t) for t in text.split(",")]
 
 
 def _lengths(field: str):
@@ -87,18 +81,18 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run the claim checks and their negative controls")
     r.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     r.add_argument("--claims", type=_claims, default=list(CLAIMS))
-    r.add_argument("--seed", type=_int(), default=20241015)
+    r.add_argument("--seed", type=_int, default=20241015)
     r.add_argument("--report-dir", type=Path, default=Path("reports"))
 
     def setting_options(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--d", type=_int(), required=True)
-        q.add_argument("--snr", type=_float(), default=1.0)
+        q.add_argument("--d", type=_int, required=True)
+        q.add_argument("--snr", type=_float, default=1.0)
         q.add_argument("--prior", default="antipodal")
-        q.add_argument("--cov-diag", type=_floats(), default=None)
-        q.add_argument("--minus-scale", type=_float(), default=1.0)
-        q.add_argument("--p-plus", type=_float(), default=0.5)
-        q.add_argument("--seed", type=_int(), default=0)
-        q.add_argument("--samples", type=_int(), default=200_000)
+        q.add_argument("--cov-diag", type=_floats, default=None)
+        q.add_argument("--minus-scale", type=_float, default=1.0)
+        q.add_argument("--p-plus", type=_float, default=0.5)
+        q.add_argument("--seed", type=_int, default=0)
+        q.add_argument("--samples", type=_int, default=200_000)
         q.add_argument("--json", action="store_true", help="print JSON (the only output format)")
 
     m = sub.add_parser("minimizer", help="W*(N) for one setting")
