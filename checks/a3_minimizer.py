@@ -35,10 +35,9 @@ def g_table(setting: Setting, budget: Budget) -> dict:
     scale = float(np.abs(prior.precision).max())
     stars = [alpha_star(prior, n, rtol=1e-12, g_rtol=ERROR_FRACTION / 10) for n in budget.n_grid]
     alpha = np.array([s.alpha for s in stars])
-    g = np.abs(alpha / 2 - 1) * scale
-    g_err = np.array([s.error for s in stars]) / 2 * scale
-    return {"n": np.array(budget.n_grid, dtype=float), "alpha": alpha, "alpha_error": 2 * g_err / scale,
-            "max_abs_G": g, "G_error": g_err}
+    alpha_error = np.array([s.error for s in stars])
+    return {"n": np.array(budget.n_grid, dtype=float), "alpha": alpha, "alpha_error": alpha_error,
+            "max_abs_G": np.abs(alpha / 2 - 1) * scale, "G_error": alpha_error / 2 * scale}
 
 
 def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list[Outcome]:
