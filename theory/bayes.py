@@ -1,6 +1,15 @@
-"""Bayes posterior of a two-Gaussian task with shared covariance (SPEC §A.2).
+"""Bayes posterior of a Gaussian-mixture task with shared covariance (SPEC §A.2, §A.3).
 
-For ``x | y=+1 ~ N(mu_plus, Lambda)``, ``x | y=-1 ~ N(mu_minus, Lambda)`` and
+c classes: for ``x | k ~ N(mu_k, Lambda)``, ``P(k) = p_k`` and precision ``P = Lambda^-1``,
+
+    log P(k|x) = mu_k^T P x - mu_k^T P mu_k / 2 + log p_k  + (terms free of k),
+
+i.e. the posterior is ``softmax`` of :data:`CLASS_LOGIT` (in the invariants ``m_k = mu_k^T P x``,
+``n_k = mu_k^T P mu_k``).  :func:`check_class_logit_form` derives it from the densities; the
+offsets ``-n_k/2 + log p_k`` are equal across classes (so softmax ignores them) when the norms
+are equal and the classes balanced.
+
+Binary: for ``x | y=+1 ~ N(mu_plus, Lambda)``, ``x | y=-1 ~ N(mu_minus, Lambda)`` and
 ``P(y=+1) = p``, with precision ``P = Lambda^-1``:
 
     log P(y=+1|x)/P(y=-1|x) = (mu_plus - mu_minus)^T P x
@@ -22,13 +31,22 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+m_k, n_k = sp.symbols("m_k n_k", real=True)
+p_k = sp.Symbol("p_k", positive=True)
+
+#: Class k's Bayes logit in the invariants m_k = mu_k^T P x, n_k = mu_k^T P mu_k.
+CLASS_LOGIT: sp.Expr = m_k - n_k / 2 + sp.log(p_k)
+
+_class_logit_fn = sp.lambdify((m_k, n_k, p_k), CLASS_LOGIT, modules="numpy")
+
 A, B, C, D = sp.symbols("A B C D", real=True)
 p = sp.Symbol("p", positive=True)
 
-#: The Bayes log-odds in the scalar invariants (derived in :func:`check_log_odds_form`).
-LOG_ODDS: sp.Expr = A - B - (C - D) / 2 + sp.log(p / (1 - p))
-
-_log_odds_fn = sp.lambdify((A, B, C, D, p), LOG_ODDS, modules="numpy")
+#: The binary log-odds: the difference of the two class logits (checked against the
+#: densities in :func:`check_log_odds_form`).
+LOG_ODDS: sp.Expr = sp.expand_log(
+    CLASS_LOGIT.subs({m_k: A, n_k: C, p_k: p}) - CLASS_LOGIT.subs({m_k: B, n_k: D, p_k: 1 - p}),
+    force=True)
 
 
 def _symmetric(name: str, d: int) -> sp.Matrix:
@@ -50,6 +68,16 @@ def log_odds_explicit(d: int) -> tuple[sp.Expr, dict[str, sp.Matrix]]:
 
     expr = log_gauss_kernel(mp) - log_gauss_kernel(mm) + sp.log(p) - sp.log(1 - p)
     return sp.expand(expr), {"P": P, "x": x, "mu_plus": mp, "mu_minus": mm}
+
+
+def check_class_logit_form(d: int) -> bool:
+    """True iff ``log[p_k N(x; mu_k, P^-1)] - CLASS_LOGIT`` is free of mu_k and p_k, i.e. the
+    class logit carries every class-dependent term of the log joint density."""
+    P, x, mu = _symmetric("P", d), _vector("x", d), _vector("mu", d)
+    log_joint = -((x - mu).T * P * (x - mu))[0, 0] / 2 + sp.log(p_k)
+    rest = sp.expand(log_joint - CLASS_LOGIT.subs({m_k: (mu.T * P * x)[0, 0],
+                                                   n_k: (mu.T * P * mu)[0, 0]}))
+    return not (rest.free_symbols & (set(mu) | {p_k}))
 
 
 def check_log_odds_form(d: int) -> bool:
@@ -76,6 +104,17 @@ def offset_under(equal_norms: bool, balanced: bool) -> sp.Expr:
     return sp.simplify(offset)
 
 
+def class_logits(x: np.ndarray, means: np.ndarray, precision: np.ndarray,
+                 class_prior: np.ndarray) -> np.ndarray:
+    """Numeric Bayes class logits (lambdified :data:`CLASS_LOGIT`), shape (..., c).
+
+    ``x`` is (..., d), ``means`` (..., c, d), ``precision`` (d, d), ``class_prior`` (c,).
+    """
+    pm = means @ precision
+    return _class_logit_fn(np.einsum("...kd,...d->...k", pm, x),
+                           np.einsum("...kd,...kd->...k", pm, means), np.asarray(class_prior))
+
+
 def log_odds(
     x: np.ndarray,
     mu_plus: np.ndarray,
@@ -83,16 +122,10 @@ def log_odds(
     precision: np.ndarray,
     p_plus: float = 0.5,
 ) -> np.ndarray:
-    """Numeric Bayes log-odds, batched over the leading axis (lambdified :data:`LOG_ODDS`).
+    """Binary Bayes log-odds, batched over the leading axis: logit_+ - logit_-.
 
     ``x``, ``mu_plus``, ``mu_minus`` have shape (..., d); ``precision`` is (d, d).
     """
-    Pmp = mu_plus @ precision
-    Pmm = mu_minus @ precision
-    return _log_odds_fn(
-        np.einsum("...i,...i->...", Pmp, x),
-        np.einsum("...i,...i->...", Pmm, x),
-        np.einsum("...i,...i->...", Pmp, mu_plus),
-        np.einsum("...i,...i->...", Pmm, mu_minus),
-        p_plus,
-    )
+    logits = class_logits(x, np.stack([mu_plus, mu_minus], axis=-2), precision,
+                          np.array([p_plus, 1 - p_plus]))
+    return logits[..., 0] - logits[..., 1]
