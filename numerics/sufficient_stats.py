@@ -102,3 +102,77 @@ def sample(prior: TaskPrior, noise: PromptNoise, n: float, *, test: bool = False
     y_q = np.where(noise.label < p, 1.0, -1.0)
     x_q = np.where(y_q[:, None] > 0, mu_plus, mu_minus) + noise.query @ root
     return PromptSample(mu_plus=mu_plus, mu_minus=mu_minus, a=a, x_q=x_q, y_q=y_q)
+
+
+# -- c classes (SPEC §A.3, §C.1) ---------------------------------------------------------
+@dataclass(frozen=True)
+class ClassNoise:
+    """Standard variates for B c-class tasks, each with one prompt and one query.
+
+    The multinomial class counts of a prompt of length n come from their own stream,
+    ``counts_seed`` spawned with key n, so the statistics stay a deterministic function of
+    (noise, n).  Numpy's multinomial sampler costs O(c) per prompt whatever n; unlike the
+    binary inversion coupling, counts at different n are independent, while the tasks,
+    ``xi`` and the query are common to every n.
+    """
+
+    task: np.ndarray   # (B, c, d) normal: directions of the c means
+    xi: np.ndarray     # (B, c, d) normal: prompt noise, one vector per label row
+    label: np.ndarray  # (B,) uniform: the query's class, by inversion of class_prior
+    query: np.ndarray  # (B, d) normal: query noise
+    counts_seed: np.random.SeedSequence
+
+    @property
+    def size(self) -> int:
+        return self.label.shape[0]
+
+    def antithetic(self) -> ClassNoise:
+        """The same draws with ``xi -> -xi`` (an equally likely prompt): averaging a pair
+        cancels the part of any statistic that is odd in the prompt noise."""
+        return ClassNoise(self.task, -self.xi, self.label, self.query, self.counts_seed)
+
+
+def draw_class_noise(rng: np.random.Generator, size: int, d: int, classes: int) -> ClassNoise:
+    return ClassNoise(
+        task=rng.standard_normal((size, classes, d)),
+        xi=rng.standard_normal((size, classes, d)),
+        label=rng.random(size),
+        query=rng.standard_normal((size, d)),
+        counts_seed=np.random.SeedSequence(rng.integers(2**63)),
+    )
+
+
+@dataclass(frozen=True)
+class ClassSample:
+    """c-class tasks, prompt statistics ``A`` (rows ``(1/N) sum_{i: y_i = k} x_i``) and queries."""
+
+    means: np.ndarray  # (B, c, d)
+    a: np.ndarray      # (B, c, d)
+    x_q: np.ndarray    # (B, d)
+    k_q: np.ndarray    # (B,) int class of the query
+
+
+def class_counts(noise: ClassNoise, n: int, class_prior: np.ndarray) -> np.ndarray:
+    """Multinomial(n, class_prior) counts, (B, c), deterministic in (noise, n)."""
+    rng = np.random.default_rng(np.random.SeedSequence(noise.counts_seed.entropy, spawn_key=(n,)))
+    return rng.multinomial(n, class_prior, size=noise.size).astype(float)
+
+
+def sample_classes(prior, noise: ClassNoise, n: float, *, test: bool = False) -> ClassSample:
+    """Sufficient statistics of B c-class prompts of length ``n`` (SPEC §C.1):
+
+        A_k = (N_k / N) mu_k + (sqrt(N_k) / N) Lambda^(1/2) xi_k,   N ~ Multinomial(N, p),
+
+    and ``A_k = p_k mu_k`` for ``n = inf``.  ``prior`` is a :class:`~numerics.priors.MixturePrior`.
+    """
+    means = prior.means(noise.task, test=test)
+    root = prior.test_cov_sqrt if test else prior.cov_sqrt
+    p = prior.class_prior
+    if math.isinf(n):
+        a = p[:, None] * means
+    else:
+        counts = class_counts(noise, int(n), p)[:, :, None]
+        a = (counts * means + np.sqrt(counts) * (noise.xi @ root)) / n
+    k_q = np.minimum(np.searchsorted(np.cumsum(p), noise.label, side="right"), p.size - 1)
+    x_q = means[np.arange(noise.size), k_q] + noise.query @ root
+    return ClassSample(means=means, a=a, x_q=x_q, k_q=k_q)

@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from numerics.attention import attention_output, build_prompts
-from numerics.priors import TaskPrior, toeplitz_cov
-from numerics.sufficient_stats import binomial_count, draw_noise, sample
+from numerics.attention import attention_output, build_class_prompts, build_prompts
+from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
+from numerics.sufficient_stats import (
+    binomial_count,
+    draw_class_noise,
+    draw_noise,
+    sample,
+    sample_classes,
+)
 
 #: family-wise significance level of each distributional comparison
 ALPHA = 1e-3
@@ -60,8 +66,69 @@ def test_attention_as_written_equals_reduced_output(rng: np.random.Generator) ->
     prior = TaskPrior(d=4, kind="independent", cov=toeplitz_cov(4), p_plus=0.6)
     z, s = build_prompts(prior, rng, 64, 9)
     w = rng.standard_normal((4, 4))
-    np.testing.assert_allclose(attention_output(z, w),
+    np.testing.assert_allclose(attention_output(z, w)[:, 0],
                                np.einsum("bi,ij,bj->b", s.a, w, s.x_q), rtol=1e-12, atol=1e-12)
+
+
+def test_class_attention_as_written_equals_reduced_output(rng: np.random.Generator) -> None:
+    """c = 5 label rows: the query column's label rows of f(Z) are ``A W x_q``."""
+    prior = MixturePrior(d=3, classes=5, cov=toeplitz_cov(3))
+    z, s = build_class_prompts(prior, rng, 64, 11)
+    w = rng.standard_normal((3, 3))
+    np.testing.assert_allclose(attention_output(z, w), np.einsum("bki,ij,bj->bk", s.a, w, s.x_q),
+                               rtol=1e-12, atol=1e-12)
+
+
+def _class_statistics(s, v: np.ndarray) -> dict[str, np.ndarray]:
+    """1-D summaries of (A, x_q, k_q): projections of every row of A and of x_q, the norms
+    of the rows, and the query's own-class and other-class scores."""
+    rows = s.a.shape[1]
+    out = {f"A{k}.v{i}": s.a[:, k] @ vi for k in range(rows) for i, vi in enumerate(v)}
+    out |= {f"|A{k}|^2": np.einsum("bi,bi->b", s.a[:, k], s.a[:, k]) for k in range(rows)}
+    out |= {f"x_q.v{i}": s.x_q @ vi for i, vi in enumerate(v)}
+    scores = np.einsum("bki,bi->bk", s.a, s.x_q)
+    own = scores[np.arange(scores.shape[0]), s.k_q]
+    out["A_own.x_q"] = own
+    out["sum A.x_q - own"] = scores.sum(axis=1) - own
+    return out
+
+
+def _class_sampler_p_values(explicit, reduced, v: np.ndarray) -> dict[str, float]:
+    a, b = _class_statistics(explicit, v), _class_statistics(reduced, v)
+    p_values = {k: stats.ks_2samp(a[k], b[k]).pvalue for k in a}
+    c = explicit.a.shape[1]
+    table = [np.bincount(explicit.k_q, minlength=c), np.bincount(reduced.k_q, minlength=c)]
+    p_values["k_q"] = stats.chi2_contingency(table).pvalue
+    return p_values
+
+
+@pytest.mark.parametrize("prior", [
+    MixturePrior(d=2, classes=3, cov=toeplitz_cov(2)),
+    MixturePrior(d=2, classes=4, norm_scales=(1, 0.5, 1, 2), class_prior=(0.4, 0.3, 0.2, 0.1)),
+], ids=["balanced", "unbalanced"])
+def test_class_sampler_same_distribution_as_explicit_prompts(prior: MixturePrior,
+                                                             rng: np.random.Generator) -> None:
+    """SPEC §C.1 for c classes: KS tests on the summaries above and a chi-square test of the
+    query class, Bonferroni at family-wise level ALPHA."""
+    n, size = 7, 4000
+    _, explicit = build_class_prompts(prior, rng, size, n)
+    reduced = sample_classes(prior, draw_class_noise(rng, size, prior.d, prior.classes), n)
+    p_values = _class_sampler_p_values(explicit, reduced, rng.standard_normal((2, prior.d)))
+    assert min(p_values.values()) > ALPHA / len(p_values), p_values
+
+
+def test_class_sampler_test_detects_a_wrong_reduction(rng: np.random.Generator) -> None:
+    """Power check: a sampler without the multinomial count fluctuations is rejected."""
+    prior = MixturePrior(d=2, classes=3, class_prior=(0.6, 0.3, 0.1))
+    n, size = 7, 4000
+    _, explicit = build_class_prompts(prior, rng, size, n)
+    noise = draw_class_noise(rng, size, 2, 3)
+    right = sample_classes(prior, noise, n)
+    # counts frozen at their mean n p_k and one noise scale for every row
+    wrong = replace(right, a=prior.class_prior[:, None] * right.means
+                    + (noise.xi @ prior.cov_sqrt) / np.sqrt(3 * n))
+    p_values = _class_sampler_p_values(explicit, wrong, rng.standard_normal((2, 2)))
+    assert min(p_values.values()) < ALPHA / len(p_values)
 
 
 @pytest.mark.parametrize("n,p", [(1, 0.5), (7, 0.3), (1000, 0.7), (10**6, 0.5)])
