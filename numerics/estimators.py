@@ -10,15 +10,23 @@ with ``vec`` the row-major flattening used throughout (``W.ravel()``).  The ``h^
 lambdified derivatives of :mod:`theory.losses`.  A :class:`~numerics.sufficient_stats.PromptSample`
 fixes the draws, so every W evaluated on one sample uses common random numbers and
 ``L_B`` (the average over that sample) is an exactly smooth, convex function of W.
+
+c classes (SPEC §A.3): for a :class:`~numerics.sufficient_stats.ClassSample` the same
+functions compute the softmax cross-entropy of ``z = A W x_q`` with the closed forms of
+:mod:`theory.cross_entropy` (``grad = A^T (pi - e_k) x_q^T``, ``Hess = F^T (diag pi - pi pi^T) F``).
+They dispatch on the sample type, so Newton's method, gradient descent and the sandwich
+covariance serve both label spaces.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import singledispatch
 
 import numpy as np
+from scipy.special import logsumexp, softmax
 
-from numerics.sufficient_stats import PromptSample
+from numerics.sufficient_stats import ClassSample, PromptSample
 from theory.losses import derivatives_fn
 
 
@@ -45,11 +53,13 @@ def features(sample: PromptSample) -> np.ndarray:
     return np.einsum("bi,bj->bij", sample.a, sample.x_q).reshape(sample.a.shape[0], -1)
 
 
+@singledispatch
 def loss(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic") -> Estimate:
     (h,) = derivatives_fn(loss_name, (0,))(margins(sample, w))
     return _mean_se(h)
 
 
+@singledispatch
 def gradient(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic",
              with_stderr: bool = True) -> Estimate:
     (h1,) = derivatives_fn(loss_name, (1,))(margins(sample, w))
@@ -75,6 +85,15 @@ def hessian(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic",
     return Estimate(mean, np.sqrt(var / n))
 
 
+@singledispatch
+def per_sample_gradients(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic"
+                         ) -> np.ndarray:
+    """``vec(grad_W l)`` per sample, shape (B, d*d): ``h'(s) y a x_q^T``."""
+    (h1,) = derivatives_fn(loss_name, (1,))(margins(sample, w))
+    return (h1 * sample.y_q)[:, None] * features(sample)
+
+
+@singledispatch
 def loss_grad_hess(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic"
                    ) -> tuple[float, np.ndarray, np.ndarray]:
     """L_B, grad L_B (d, d) and Hess L_B (d^2, d^2) in one pass, without standard errors."""
@@ -86,3 +105,67 @@ def loss_grad_hess(sample: PromptSample, w: np.ndarray, loss_name: str = "logist
     grad = ((h1 * sample.y_q) @ v / n).reshape(d, d)
     hess = (v * h2[:, None]).T @ v / n
     return float(h0.mean()), grad, hess
+
+
+# -- c classes: softmax cross-entropy ----------------------------------------------------
+def _cross_entropy_only(loss_name: str) -> None:
+    if loss_name != "logistic":
+        raise ValueError(f"loss: c classes use the softmax cross-entropy, got {loss_name!r}")
+
+
+def class_logits(sample: ClassSample, w: np.ndarray) -> np.ndarray:
+    """``z_b = A_b W x_b``, shape (B, c)."""
+    return np.einsum("bki,ij,bj->bk", sample.a, w, sample.x_q)
+
+
+def _residual(sample: ClassSample, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pi = softmax(z)`` and ``pi - e_k``."""
+    pi = softmax(z, axis=1)
+    r = pi.copy()
+    r[np.arange(z.shape[0]), sample.k_q] -= 1.0
+    return pi, r
+
+
+@loss.register
+def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic") -> Estimate:
+    _cross_entropy_only(loss_name)
+    z = class_logits(sample, w)
+    return _mean_se(logsumexp(z, axis=1) - z[np.arange(z.shape[0]), sample.k_q])
+
+
+@per_sample_gradients.register
+def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
+    _cross_entropy_only(loss_name)
+    _, r = _residual(sample, class_logits(sample, w))
+    ar = np.einsum("bk,bki->bi", r, sample.a)
+    return np.einsum("bi,bj->bij", ar, sample.x_q).reshape(ar.shape[0], -1)
+
+
+@gradient.register
+def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic",
+      with_stderr: bool = True) -> Estimate:
+    d = w.shape[0]
+    est = _mean_se(per_sample_gradients(sample, w, loss_name))
+    return Estimate(est.value.reshape(d, d), est.stderr.reshape(d, d) if with_stderr else
+                    np.full((d, d), np.nan))
+
+
+def _class_hessian(sample: ClassSample, pi: np.ndarray) -> np.ndarray:
+    """mean_b kron(A^T (diag pi - pi pi^T) A, x_q x_q^T) in row-major vec(W) coordinates."""
+    a, x = sample.a, sample.x_q
+    api = np.einsum("bk,bki->bi", pi, a)
+    m = np.einsum("bk,bki,bkj->bij", pi, a, a) - np.einsum("bi,bj->bij", api, api)
+    d = x.shape[1]
+    return np.einsum("bik,bl,bm->ilkm", m, x, x).reshape(d * d, d * d) / x.shape[0]
+
+
+@loss_grad_hess.register
+def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic"
+      ) -> tuple[float, np.ndarray, np.ndarray]:
+    _cross_entropy_only(loss_name)
+    z = class_logits(sample, w)
+    pi, r = _residual(sample, z)
+    d = w.shape[0]
+    value = float(np.mean(logsumexp(z, axis=1) - z[np.arange(z.shape[0]), sample.k_q]))
+    grad = np.einsum("bk,bki,bj->ij", r, sample.a, sample.x_q) / z.shape[0]
+    return value, grad.reshape(d, d), _class_hessian(sample, pi)

@@ -19,8 +19,7 @@ import numpy as np
 from numerics import estimators
 from numerics.priors import TaskPrior
 from numerics.reduced_loss import alpha_star
-from numerics.sufficient_stats import PromptSample
-from theory.losses import derivatives_fn
+from numerics.sufficient_stats import Sample
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Minimizer:
     iterations: int = 0
 
 
-def newton_minimize(sample: PromptSample, w0: np.ndarray, loss_name: str = "logistic",
+def newton_minimize(sample: Sample, w0: np.ndarray, loss_name: str = "logistic",
                     gtol: float = 1e-12, max_iter: int = 50) -> tuple[np.ndarray, int]:
     """Minimise the sample average L_B by damped Newton steps (L_B is strictly convex)."""
     w = np.array(w0, dtype=float)
@@ -60,20 +59,18 @@ def newton_minimize(sample: PromptSample, w0: np.ndarray, loss_name: str = "logi
     return w, max_iter
 
 
-def sandwich_cov(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
+def sandwich_cov(sample: Sample, w: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
     """Covariance of vec(W_B) about W*: H^-1 Cov(per-sample gradient) H^-1 / B."""
-    s = estimators.margins(sample, w)
-    (h1,) = derivatives_fn(loss_name, (1,))(s)
-    g = (h1 * sample.y_q)[:, None] * estimators.features(sample)
+    g = estimators.per_sample_gradients(sample, w, loss_name)
     _, _, hess = estimators.loss_grad_hess(sample, w, loss_name)
     hinv = np.linalg.inv(hess)
     return hinv @ np.atleast_2d(np.cov(g, rowvar=False)) @ hinv / g.shape[0]
 
 
-def full_minimizer(sample: PromptSample, w0: np.ndarray | None = None,
+def full_minimizer(sample: Sample, w0: np.ndarray | None = None,
                    loss_name: str = "logistic") -> Minimizer:
     """Full-matrix W* of L_B (Monte Carlo), with its sandwich covariance."""
-    d = sample.a.shape[1]
+    d = sample.x_q.shape[1]
     w, iterations = newton_minimize(sample, np.zeros((d, d)) if w0 is None else w0, loss_name)
     cov = sandwich_cov(sample, w, loss_name)
     return Minimizer(w=w, error_estimate=float(np.sqrt(np.diag(cov)).max()), method="monte-carlo",

@@ -176,3 +176,7 @@ def sample_classes(prior, noise: ClassNoise, n: float, *, test: bool = False) ->
     k_q = np.minimum(np.searchsorted(np.cumsum(p), noise.label, side="right"), p.size - 1)
     x_q = means[np.arange(noise.size), k_q] + noise.query @ root
     return ClassSample(means=means, a=a, x_q=x_q, k_q=k_q)
+
+
+#: Either label space's sample; the estimators dispatch on which one they get.
+Sample = PromptSample | ClassSample

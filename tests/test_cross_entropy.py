@@ -1,0 +1,94 @@
+"""c classes: the softmax cross-entropy estimators against theory.cross_entropy, finite
+differences and -- for c = 2 -- the binary suite (SPEC §A.3)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from numerics import estimators
+from numerics.minimizer import full_minimizer
+from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
+from numerics.reduced_loss import alpha_star
+from numerics.sufficient_stats import ClassSample, PromptSample, draw_class_noise, sample_classes
+from theory import cross_entropy
+
+ALPHA = 1e-3  # significance level of each statistical comparison
+
+
+@pytest.mark.parametrize("c,d,k", [(2, 1, 0), (2, 1, 1), (3, 1, 2)])
+def test_closed_forms_are_derived(c: int, d: int, k: int) -> None:
+    assert cross_entropy.check_structure(c, d, k)
+
+
+def test_two_class_cross_entropy_is_the_logistic_loss() -> None:
+    assert cross_entropy.binary_is_two_class()
+
+
+def _class_sample(rng: np.random.Generator, size: int, c: int, d: int, n: float = 10) -> ClassSample:
+    prior = MixturePrior(d=d, classes=c, cov=toeplitz_cov(d))
+    return sample_classes(prior, draw_class_noise(rng, size, d, c), n)
+
+
+def _one(s: ClassSample, b: int) -> ClassSample:
+    return ClassSample(s.means[b:b + 1], s.a[b:b + 1], s.x_q[b:b + 1], s.k_q[b:b + 1])
+
+
+def test_estimators_equal_symbolic_per_sample(rng: np.random.Generator) -> None:
+    c, d = 3, 2
+    s = _class_sample(rng, 6, c, d)
+    w = rng.standard_normal((d, d))
+    g_sym, h_sym = cross_entropy.lambdified(c, d)
+    for b in range(6):
+        _, grad, hess = estimators.loss_grad_hess(_one(s, b), w)
+        np.testing.assert_allclose(grad, g_sym(w, s.a[b], s.x_q[b], s.k_q[b]), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(hess, h_sym(w, s.a[b], s.x_q[b], s.k_q[b]), rtol=1e-9, atol=1e-12)
+
+
+def test_gradient_and_hessian_match_finite_differences(rng: np.random.Generator) -> None:
+    d = 2
+    s = _class_sample(rng, 2000, 4, d)
+    w = rng.standard_normal((d, d))
+    value, grad, hess = estimators.loss_grad_hess(s, w)
+    eps = 1e-6
+    fd_g, fd_h = np.zeros(d * d), np.zeros((d * d, d * d))
+    for p in range(d * d):
+        e = np.zeros(d * d)
+        e[p] = eps
+        e = e.reshape(d, d)
+        fd_g[p] = (estimators.loss(s, w + e).value - estimators.loss(s, w - e).value) / (2 * eps)
+        fd_h[p] = (estimators.gradient(s, w + e).value - estimators.gradient(s, w - e).value
+                   ).ravel() / (2 * eps)
+    np.testing.assert_allclose(grad.ravel(), fd_g, atol=1e-7)
+    np.testing.assert_allclose(hess, fd_h, atol=1e-7)
+    assert value == pytest.approx(float(estimators.loss(s, w).value))
+
+
+def test_two_classes_equal_the_binary_estimators(rng: np.random.Generator) -> None:
+    """On the same draws, c = 2 with rows (A_1, A_2) is binary with a = A_1 - A_2, y = +-1."""
+    d = 3
+    s = _class_sample(rng, 500, 2, d)
+    binary = PromptSample(mu_plus=s.means[:, 0], mu_minus=s.means[:, 1], a=s.a[:, 0] - s.a[:, 1],
+                          x_q=s.x_q, y_q=np.where(s.k_q == 0, 1.0, -1.0))
+    w = rng.standard_normal((d, d))
+    for ours, ref in zip(estimators.loss_grad_hess(s, w), estimators.loss_grad_hess(binary, w), strict=True):
+        np.testing.assert_allclose(ours, ref, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(estimators.gradient(s, w).stderr, estimators.gradient(binary, w).stderr,
+                               rtol=1e-9)
+
+
+def test_two_class_minimizer_agrees_with_binary_quadrature(rng: np.random.Generator) -> None:
+    """W* of the c = 2 Monte Carlo route vs the binary quadrature alpha(N) Lambda^-1 of the
+    ``independent`` prior (the same law): chi-square test with the sandwich covariance."""
+    d, n = 2, 16
+    prior = MixturePrior(d=d, classes=2, cov=toeplitz_cov(d))
+    full = full_minimizer(sample_classes(prior, draw_class_noise(rng, 200_000, d, 2), n))
+    ref = alpha_star(TaskPrior(d=d, kind="independent", cov=toeplitz_cov(d)), n).w(prior)
+    delta = (full.w - ref).ravel()
+    assert stats.chi2.sf(float(delta @ np.linalg.solve(full.cov, delta)), d * d) > ALPHA
+    wrong = (full.w - 1.05 * ref).ravel()  # power: a 5% error in alpha is rejected
+    assert stats.chi2.sf(float(wrong @ np.linalg.solve(full.cov, wrong)), d * d) < ALPHA
+
+
+def test_brier_is_binary_only(rng: np.random.Generator) -> None:
+    with pytest.raises(ValueError, match="loss"):
+        estimators.loss(_class_sample(rng, 4, 3, 2), np.eye(2), "brier")
