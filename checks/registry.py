@@ -14,12 +14,20 @@ from types import ModuleType
 
 import numpy as np
 
-from checks import a1_convexity, a2_gradient_descent, a3_minimizer, a4_lda, a5_inference_error
-from checks.setting import Budget, Setting, base_prior
+from checks import (
+    a1_convexity,
+    a2_gradient_descent,
+    a3_minimizer,
+    a3m_minimizer,
+    a4_lda,
+    a5_inference_error,
+)
+from checks.setting import Budget, Setting, base_mixture, base_prior
 from checks.verdict import Verdict
 
 CLAIMS: dict[str, ModuleType] = {
-    m.ID: m for m in (a1_convexity, a2_gradient_descent, a3_minimizer, a4_lda, a5_inference_error)
+    m.ID: m for m in (a1_convexity, a2_gradient_descent, a3_minimizer, a4_lda, a5_inference_error,
+                      a3m_minimizer)
 }
 
 #: Which prior kinds each claim's base check runs on (dimensions come from the budget).
@@ -32,7 +40,17 @@ BASE_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The multi-class claims run on the c-class prior; its c is varied by the check itself.
+MULTICLASS: tuple[str, ...] = ("A3m",)
+
+#: What ``icl-verify run`` checks unless ``--claims`` says otherwise.  A3m is still being
+#: built (issue 3) and runs only when asked for.
+DEFAULT_CLAIMS: tuple[str, ...] = tuple(c for c in CLAIMS if c not in MULTICLASS)
+
+
 def base_settings(claim: str, budget: Budget) -> list[Setting]:
+    if claim in MULTICLASS:
+        return [Setting(label=f"independent, d={budget.class_dim}", prior=_mixture(budget))]
     return [Setting(label=f"{kind}, d={budget.dims[kind]}",
                     prior=base_prior(kind, budget.dims[kind]))
             for kind in BASE_KINDS[claim]]
@@ -51,6 +69,10 @@ class Control:
 
 def _prior(kind: str, budget: Budget, **changes):
     return base_prior(kind, budget.dims[kind]).with_(**changes)
+
+
+def _mixture(budget: Budget, classes: int = 4, **changes):
+    return base_mixture(budget.class_dim, classes).with_(**changes)
 
 
 def _shifted_test_cov(budget: Budget) -> np.ndarray:
@@ -75,6 +97,12 @@ CONTROLS: tuple[Control, ...] = (
             lambda b: Setting("antipodal, p=0.7", _prior("antipodal", b, p_plus=0.7))),
     Control("A3-rate-too-fast", "A3", "claimed rate O(1/N^2) instead of O(1/N)", Verdict.FAIL,
             lambda b: Setting("claim O(1/N^2)", _prior("antipodal", b), n_order=-2.0)),
+    Control("A3m-unequal-norms", "A3m", "c = 4, one mean at half the Lambda^-1-norm", Verdict.FAIL,
+            lambda b: Setting("c=4, scales (1,1,1,0.5)", _mixture(b, norm_scales=(1, 1, 1, 0.5)))),
+    Control("A3m-unbalanced", "A3m", "c = 4, class prior (0.4, 0.3, 0.2, 0.1)", Verdict.FAIL,
+            lambda b: Setting("c=4, p=(0.4,0.3,0.2,0.1)", _mixture(b, class_prior=(0.4, 0.3, 0.2, 0.1)))),
+    Control("A3m-rate-too-fast", "A3m", "claimed rate O(c/N^2) instead of O(c/N)", Verdict.FAIL,
+            lambda b: Setting("claim O(c/N^2)", _mixture(b), n_order=-2.0)),
     Control("A4-covariance-shift", "A4", "test covariance I, training covariance Toeplitz(0.5)",
             Verdict.FAIL,
             lambda b: Setting("test cov = I", _prior("antipodal", b, test_cov=_shifted_test_cov(b)))),

@@ -86,7 +86,7 @@ def _fmt(x: Any) -> str:
 
 def _uncertainty(u: dict) -> str:
     if "ci" in u:
-        return f"CI [{u['ci'][0]:.4g}, {u['ci'][1]:.4g}]"
+        return f"CI [{_fmt(u['ci'][0])}, {_fmt(u['ci'][1])}]"
     if "lower" in u:
         return f"[{u['lower']:.3g}, {u['upper']:.3g}]"
     if "p_value" in u:

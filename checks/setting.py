@@ -8,33 +8,41 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from numerics.priors import TaskPrior, toeplitz_cov
+from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 
 
 @dataclass(frozen=True)
 class Setting:
     """One problem instance a claim is checked on, plus the claim's parameters.
 
-    ``n_order`` / ``m_order`` are the claimed exponents of N and M (A3, A4, A5): the
-    "rate too fast" controls change them.  ``eta_factor`` scales the GD step 1/ell (A2);
-    ``loss`` is the per-sample loss (A1's control swaps in a non-convex one).
+    ``n_order`` / ``m_order`` are the claimed exponents of N and M (A3, A4, A5), and
+    ``c_order`` that of c (A3m): the "rate too fast" controls change them.  ``eta_factor``
+    scales the GD step 1/ell (A2); ``loss`` is the per-sample loss (A1's control swaps in a
+    non-convex one).
     """
 
     label: str
-    prior: TaskPrior
+    prior: TaskPrior | MixturePrior
     loss: str = "logistic"
     n_order: float = -1.0
     m_order: float = -0.5
+    c_order: float = 1.0
     eta_factor: float = 1.0
 
     def describe(self) -> dict:
         return {"label": self.label, "prior": self.prior.describe(), "loss": self.loss,
-                "n_order": self.n_order, "m_order": self.m_order, "eta_factor": self.eta_factor}
+                "n_order": self.n_order, "m_order": self.m_order, "c_order": self.c_order,
+                "eta_factor": self.eta_factor}
 
 
 def base_prior(kind: str, d: int) -> TaskPrior:
     """The checks' standard instance: R = 1, Lambda_ij = 0.5^|i-j| (SPD, not diagonal)."""
     return TaskPrior(d=d, kind=kind, snr=1.0, cov=toeplitz_cov(d, 0.5))
+
+
+def base_mixture(d: int, classes: int) -> MixturePrior:
+    """The c-class checks' standard instance: R = 1, Lambda_ij = 0.5^|i-j|."""
+    return MixturePrior(d=d, classes=classes, snr=1.0, cov=toeplitz_cov(d, 0.5))
 
 
 def geometric(lo: int, hi: int) -> tuple[int, ...]:
@@ -62,6 +70,11 @@ class Budget:
     a2_n: int = 32
     a2_size: int = 20_000
     a2_steps: int = 60
+    classes: tuple[int, ...] = (2, 4, 8, 16)   # c values of the multi-class claims
+    class_dim: int = 3
+    class_n_grid: tuple[int, ...] = (64, 256, 1024, 4096, 16384, 65536)
+    class_fixed_n: tuple[int, ...] = (1024, 65536)  # N at which the exponent of c is fitted
+    class_mc_size: int = 50_000
 
     def describe(self) -> dict:
         return asdict(self)

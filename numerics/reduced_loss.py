@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from numerics import quadrature as qr
+from numerics.newton import ray_newton
 from numerics.priors import TaskPrior
 from theory.losses import derivatives_fn
 
@@ -128,27 +129,9 @@ def ray_derivatives(nodes: ReducedNodes, alpha: float, res: Resolution,
     return tuple(float(v) for v in out)
 
 
-def _newton(nodes: ReducedNodes, res: Resolution, alpha0: float, tol: float = 1e-13,
-            max_iter: int = 60) -> float:
-    """Safeguarded Newton on L'(alpha) = 0 (L is strictly convex along the ray)."""
-    lo, hi = -math.inf, math.inf
-    alpha = alpha0
-    for _ in range(max_iter):
-        g, hess = ray_derivatives(nodes, alpha, res, orders=(1, 2))
-        if g > 0:
-            hi = min(hi, alpha)
-        else:
-            lo = max(lo, alpha)
-        nxt = alpha - g / hess
-        if not (lo < nxt < hi):  # Newton left the bracket: bisect (or expand it)
-            if math.isinf(lo) or math.isinf(hi):
-                nxt = alpha - math.copysign(max(1.0, abs(alpha)), g)
-            else:
-                nxt = 0.5 * (lo + hi)
-        if abs(nxt - alpha) <= tol * max(1.0, abs(alpha)):
-            return nxt
-        alpha = nxt
-    raise RuntimeError("alpha_star: Newton did not converge")
+def _root(nodes: ReducedNodes, res: Resolution, alpha0: float) -> float:
+    """alpha minimising L on the ray at this resolution (L is strictly convex along it)."""
+    return ray_newton(lambda a: ray_derivatives(nodes, a, res, orders=(1, 2)), alpha0)
 
 
 @dataclass(frozen=True)
@@ -188,13 +171,13 @@ def _alpha_star(prior: TaskPrior, n: float, rtol: float, atol: float, g_rtol: fl
                 max_nodes: float, alpha0: float) -> AlphaStar:
     sizes = [node_count(prior, n, res) for res in LADDER]
     start = min(max([0] + [i for i, s in enumerate(sizes) if s <= 1e4]), len(LADDER) - 2)
-    alpha = _newton(reduced_nodes(prior, n, LADDER[start]), LADDER[start], alpha0)
+    alpha = _root(reduced_nodes(prior, n, LADDER[start]), LADDER[start], alpha0)
     error, rung = math.inf, start
     for rung in range(start + 1, len(LADDER)):
         if sizes[rung] > max_nodes:
             rung -= 1
             break
-        finer = _newton(reduced_nodes(prior, n, LADDER[rung]), LADDER[rung], alpha)
+        finer = _root(reduced_nodes(prior, n, LADDER[rung]), LADDER[rung], alpha)
         error, alpha = abs(finer - alpha), finer
         if error <= atol + rtol * abs(alpha) + g_rtol * abs(alpha - 2):
             break

@@ -19,14 +19,14 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from checks.registry import CLAIMS
+from checks.registry import DEFAULT_CLAIMS
 from checks.runner import run
 from checks.setting import PROFILES
 
 
 def one_seed(args: tuple[str, int]) -> dict:
     profile, seed = args
-    result = run(list(CLAIMS), PROFILES[profile], seed)
+    result = run(list(DEFAULT_CLAIMS), PROFILES[profile], seed)
     return {
         "seed": seed,
         "claims": {c.id: c.verdict.value for c in result.claims},

@@ -1,0 +1,35 @@
+"""Safeguarded Newton iteration for the minimiser of a strictly convex function of one
+variable, from its first two derivatives (the ray W = alpha Lambda^-1, SPEC §C.2)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+
+def ray_newton(derivatives: Callable[[float], tuple[float, float]], alpha0: float,
+               tol: float = 1e-13, max_iter: int = 100) -> float:
+    """Root of ``f'(alpha) = 0`` for strictly convex f; ``derivatives(alpha) = (f', f'')``.
+
+    Newton steps are kept inside the bracket that the signs of f' have established; a step
+    that leaves it bisects instead (or, while one side is open, expands by max(1, |alpha|)),
+    so the iteration converges even where f'' is tiny and a plain Newton step overshoots.
+    """
+    lo, hi = -math.inf, math.inf
+    alpha = alpha0
+    for _ in range(max_iter):
+        g, hess = derivatives(alpha)
+        if g > 0:
+            hi = min(hi, alpha)
+        else:
+            lo = max(lo, alpha)
+        nxt = alpha - g / hess if hess > 0 else math.nan
+        if not (lo < nxt < hi):
+            if math.isinf(lo) or math.isinf(hi):
+                nxt = alpha - math.copysign(max(1.0, abs(alpha)), g)
+            else:
+                nxt = 0.5 * (lo + hi)
+        if abs(nxt - alpha) <= tol * max(1.0, abs(alpha)):
+            return nxt
+        alpha = nxt
+    raise RuntimeError("ray_newton: no convergence")
