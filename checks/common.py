@@ -32,10 +32,12 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
                  resolution: float, x_name: str, y_name: str, method: str) -> Outcome:
     """Outcome of "y = O(x^claimed)": the fitted asymptotic log-log slope against the claim."""
     keep = y > 0
-    if keep.sum() < 4:
+    # slope, intercept and the correction terms, plus one degree of freedom to judge the fit
+    needed = max(4, 3 + (correction_terms if correction is not None else 0))
+    if keep.sum() < needed:
         return Outcome(name=name, setting=setting, statistic=float("nan"),
                        uncertainty={"method": method}, verdict=Verdict.INCONCLUSIVE,
-                       criterion="needs >= 4 positive estimates",
+                       criterion=f"needs >= {needed} positive estimates",
                        evidence={"x": x.tolist(), "y": y.tolist()})
     cov = cov[np.ix_(keep, keep)] if cov.ndim == 2 else cov[keep]
     fit = fit_loglog(x[keep], y[keep], cov, confidence=confidence, correction_exponent=correction,

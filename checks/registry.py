@@ -50,7 +50,8 @@ DEFAULT_CLAIMS: tuple[str, ...] = tuple(c for c in CLAIMS if c not in MULTICLASS
 
 def base_settings(claim: str, budget: Budget) -> list[Setting]:
     if claim in MULTICLASS:
-        return [Setting(label=f"independent, d={budget.class_dim}", prior=_mixture(budget))]
+        return [Setting(label=f"independent, d={budget.class_dim}", prior=_mixture(budget),
+                        classes=budget.classes)]
     return [Setting(label=f"{kind}, d={budget.dims[kind]}",
                     prior=base_prior(kind, budget.dims[kind]))
             for kind in BASE_KINDS[claim]]

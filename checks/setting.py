@@ -16,7 +16,8 @@ class Setting:
     """One problem instance a claim is checked on, plus the claim's parameters.
 
     ``n_order`` / ``m_order`` are the claimed exponents of N and M (A3, A4, A5), and
-    ``c_order`` that of c (A3m): the "rate too fast" controls change them.  ``eta_factor``
+    ``c_order`` that of c (A3m): the "rate too fast" controls change them.  ``classes`` are
+    the c values a multi-class check sweeps (None: only the prior's own c).  ``eta_factor``
     scales the GD step 1/ell (A2); ``loss`` is the per-sample loss (A1's control swaps in a
     non-convex one).
     """
@@ -27,12 +28,13 @@ class Setting:
     n_order: float = -1.0
     m_order: float = -0.5
     c_order: float = 1.0
+    classes: tuple[int, ...] | None = None
     eta_factor: float = 1.0
 
     def describe(self) -> dict:
         return {"label": self.label, "prior": self.prior.describe(), "loss": self.loss,
                 "n_order": self.n_order, "m_order": self.m_order, "c_order": self.c_order,
-                "eta_factor": self.eta_factor}
+                "classes": self.classes, "eta_factor": self.eta_factor}
 
 
 def base_prior(kind: str, d: int) -> TaskPrior:
@@ -70,11 +72,11 @@ class Budget:
     a2_n: int = 32
     a2_size: int = 20_000
     a2_steps: int = 60
-    classes: tuple[int, ...] = (2, 4, 8, 16)   # c values of the multi-class claims
+    classes: tuple[int, ...] = (2, 4, 8, 16, 32)  # c values of the multi-class claims
     class_dim: int = 3
-    class_n_grid: tuple[int, ...] = (64, 256, 1024, 4096, 16384, 65536)
-    class_fixed_n: tuple[int, ...] = (1024, 65536)  # N at which the exponent of c is fitted
-    class_mc_size: int = 50_000
+    class_n_grid: tuple[int, ...] = geometric(64, 8192)
+    class_fixed_n: tuple[int, ...] = (1024, 8192)  # N at which the exponent of c is fitted
+    class_mc_size: int = 200_000
 
     def describe(self) -> dict:
         return asdict(self)
@@ -109,6 +111,10 @@ PROFILES: dict[str, Budget] = {
         a1_segments=4,
         a2_size=2_000,
         a2_steps=10,
+        classes=(2, 3, 4, 5),
+        class_n_grid=geometric(64, 1024),
+        class_fixed_n=(64,),
+        class_mc_size=4_000,
     ),
 }
 

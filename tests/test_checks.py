@@ -48,3 +48,17 @@ def test_claim_stream_does_not_depend_on_selection() -> None:
     alone = run(["A5"], budget, 3).claims[0]
     together = next(c for c in run(["A4", "A5"], budget, 3).claims if c.id == "A5")
     assert alone.as_dict()["statistic"] == together.as_dict()["statistic"]
+
+
+def test_multiclass_check_runs_opt_in() -> None:
+    """A3m (issue 3, opt-in) at the smoke budget: every c gets its N-slope and limit outcome,
+    the base setting its c-exponents, and each A3m control runs only its own c."""
+    budget = PROFILES["smoke"]
+    result = run(["A3m"], budget, 5)
+    names = [o.name for o in result.claims[0].outcomes]
+    for c in budget.classes:
+        assert f"slope of max|G_ij| in N (c={c})" in names and f"alpha_c(inf) = c (c={c})" in names
+    assert sum(n.startswith("exponent of c") for n in names) == len(budget.class_fixed_n)
+    assert {c.control.id for c in result.controls} == {c.id for c in CONTROLS if c.claim == "A3m"}
+    for control in result.controls:
+        assert len(control.result.outcomes) == 2

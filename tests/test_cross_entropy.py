@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from numerics import estimators
-from numerics.minimizer import full_minimizer
+from numerics.minimizer import class_ray, full_minimizer
 from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 from numerics.reduced_loss import alpha_star
 from numerics.sufficient_stats import ClassSample, PromptSample, draw_class_noise, sample_classes
@@ -87,6 +87,23 @@ def test_two_class_minimizer_agrees_with_binary_quadrature(rng: np.random.Genera
     assert stats.chi2.sf(float(delta @ np.linalg.solve(full.cov, delta)), d * d) > ALPHA
     wrong = (full.w - 1.05 * ref).ravel()  # power: a 5% error in alpha is rejected
     assert stats.chi2.sf(float(wrong @ np.linalg.solve(full.cov, wrong)), d * d) < ALPHA
+
+
+def test_class_ray_matches_binary_quadrature_at_two_classes(rng: np.random.Generator) -> None:
+    """alpha_c(N), the gap alpha_c(N) - alpha_c(inf) and alpha_c(inf) by Monte Carlo (c = 2)
+    against the binary quadrature of the same law (alpha(inf) = 2 exactly): z-tests,
+    Bonferroni at family-wise level ALPHA; and a 20% error in the gap is rejected."""
+    d, grid = 2, (32, 256)
+    prior = MixturePrior(d=d, classes=2, cov=toeplitz_cov(d))
+    ray = class_ray(prior, draw_class_noise(rng, 100_000, d, 2), grid)
+    ref = np.array([alpha_star(TaskPrior(d=d, kind="independent", cov=toeplitz_cov(d)), n).alpha
+                    for n in grid])
+    gap_se = np.sqrt(np.diag(ray.gap_cov))
+    z = np.r_[(ray.alpha - ref) / ray.alpha_se, (ray.gap - (ref - 2)) / gap_se,
+              (ray.alpha_inf - 2) / ray.alpha_inf_se]
+    crit = stats.norm.ppf(1 - ALPHA / (2 * z.size))
+    assert np.all(np.abs(z) < crit), z
+    assert np.all(np.abs(ray.gap - 1.2 * (ref - 2)) / gap_se > crit)
 
 
 def test_brier_is_binary_only(rng: np.random.Generator) -> None:
