@@ -10,6 +10,7 @@ from numerics.minimizer import class_ray, full_minimizer
 from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 from numerics.reduced_loss import alpha_star
 from numerics.sufficient_stats import ClassSample, PromptSample, draw_class_noise, sample_classes
+from tests.finite_differences import assert_matches_finite_differences
 from theory import cross_entropy
 
 ALPHA = 1e-3  # significance level of each statistical comparison
@@ -48,19 +49,7 @@ def test_gradient_and_hessian_match_finite_differences(rng: np.random.Generator)
     d = 2
     s = _class_sample(rng, 2000, 4, d)
     w = rng.standard_normal((d, d))
-    value, grad, hess = estimators.loss_grad_hess(s, w)
-    eps = 1e-6
-    fd_g, fd_h = np.zeros(d * d), np.zeros((d * d, d * d))
-    for p in range(d * d):
-        e = np.zeros(d * d)
-        e[p] = eps
-        e = e.reshape(d, d)
-        fd_g[p] = (estimators.loss(s, w + e).value - estimators.loss(s, w - e).value) / (2 * eps)
-        fd_h[p] = (estimators.gradient(s, w + e).value - estimators.gradient(s, w - e).value
-                   ).ravel() / (2 * eps)
-    np.testing.assert_allclose(grad.ravel(), fd_g, atol=1e-7)
-    np.testing.assert_allclose(hess, fd_h, atol=1e-7)
-    assert value == pytest.approx(float(estimators.loss(s, w).value))
+    assert_matches_finite_differences(s, w)
 
 
 def test_two_classes_equal_the_binary_estimators(rng: np.random.Generator) -> None:

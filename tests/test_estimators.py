@@ -9,6 +9,7 @@ import pytest
 from numerics import estimators
 from numerics.priors import TaskPrior, toeplitz_cov
 from numerics.sufficient_stats import draw_noise, sample
+from tests.finite_differences import assert_matches_finite_differences
 from theory import gradients
 from theory.losses import derivative_fn
 
@@ -37,20 +38,7 @@ def test_gradient_and_hessian_match_finite_differences(rng: np.random.Generator)
     prior = TaskPrior(d=d, cov=toeplitz_cov(d))
     s = sample(prior, draw_noise(rng, 2000, d), 20)
     w = rng.standard_normal((d, d))
-    value, grad, hess = estimators.loss_grad_hess(s, w)
-    eps = 1e-6
-    fd_g = np.zeros(d * d)
-    fd_h = np.zeros((d * d, d * d))
-    for p in range(d * d):
-        e = np.zeros(d * d)
-        e[p] = eps
-        e = e.reshape(d, d)
-        fd_g[p] = (estimators.loss(s, w + e).value - estimators.loss(s, w - e).value) / (2 * eps)
-        fd_h[p] = (estimators.gradient(s, w + e).value - estimators.gradient(s, w - e).value
-                   ).ravel() / (2 * eps)
-    np.testing.assert_allclose(grad.ravel(), fd_g, atol=1e-7)
-    np.testing.assert_allclose(hess, fd_h, atol=1e-7)
-    assert value == pytest.approx(float(estimators.loss(s, w).value))
+    assert_matches_finite_differences(s, w)
 
 
 def test_standard_errors_are_sample_sd_over_root_b(rng: np.random.Generator) -> None:
