@@ -21,13 +21,14 @@ from checks import (
     a3m_minimizer,
     a4_lda,
     a5_inference_error,
+    a5m_inference_error,
 )
 from checks.setting import Budget, Setting, base_mixture, base_prior
 from checks.verdict import Verdict
 
 CLAIMS: dict[str, ModuleType] = {
     m.ID: m for m in (a1_convexity, a2_gradient_descent, a3_minimizer, a4_lda, a5_inference_error,
-                      a3m_minimizer)
+                      a3m_minimizer, a5m_inference_error)
 }
 
 #: Which prior kinds each claim's base check runs on (dimensions come from the budget).
@@ -41,10 +42,10 @@ BASE_KINDS: dict[str, tuple[str, ...]] = {
 
 
 #: The multi-class claims run on the c-class prior; its c is varied by the check itself.
-MULTICLASS: tuple[str, ...] = ("A3m",)
+MULTICLASS: tuple[str, ...] = ("A3m", "A5m")
 
-#: What ``icl-verify run`` checks unless ``--claims`` says otherwise.  A3m is still being
-#: built (issue 3) and runs only when asked for.
+#: What ``icl-verify run`` checks unless ``--claims`` says otherwise.  The multi-class claims are still
+#: being built (issue 3) and run only when asked for.
 DEFAULT_CLAIMS: tuple[str, ...] = tuple(c for c in CLAIMS if c not in MULTICLASS)
 
 
@@ -104,6 +105,13 @@ CONTROLS: tuple[Control, ...] = (
             lambda b: Setting("c=4, p=(0.4,0.3,0.2,0.1)", _mixture(b, class_prior=(0.4, 0.3, 0.2, 0.1)))),
     Control("A3m-rate-too-fast", "A3m", "claimed rate O(c/N^2) instead of O(c/N)", Verdict.FAIL,
             lambda b: Setting("claim O(c/N^2)", _mixture(b), n_order=-2.0)),
+    Control("A5m-unequal-norms", "A5m", "c = 4, one mean at half the Lambda^-1-norm", Verdict.FAIL,
+            lambda b: Setting("c=4, scales (1,1,1,0.5)", _mixture(b, norm_scales=(1, 1, 1, 0.5)))),
+    Control("A5m-unbalanced", "A5m", "c = 4, class prior (0.4, 0.3, 0.2, 0.1)", Verdict.FAIL,
+            lambda b: Setting("c=4, p=(0.4,0.3,0.2,0.1)", _mixture(b, class_prior=(0.4, 0.3, 0.2, 0.1)))),
+    Control("A5m-covariance-shift", "A5m", "c = 4, test covariance I, training Toeplitz(0.5)",
+            Verdict.FAIL,
+            lambda b: Setting("c=4, test cov = I", _mixture(b, test_cov=np.eye(b.class_dim)))),
     Control("A4-covariance-shift", "A4", "test covariance I, training covariance Toeplitz(0.5)",
             Verdict.FAIL,
             lambda b: Setting("test cov = I", _prior("antipodal", b, test_cov=_shifted_test_cov(b)))),

@@ -77,6 +77,7 @@ class Budget:
     class_n_grid: tuple[int, ...] = geometric(64, 8192)
     class_fixed_n: tuple[int, ...] = (1024, 8192)  # N at which the exponent of c is fitted
     class_mc_size: int = 200_000
+    class_tv_size: int = 100_000    # test samples per c for E[TV] (A5m)
 
     def describe(self) -> dict:
         return asdict(self)
@@ -115,6 +116,7 @@ PROFILES: dict[str, Budget] = {
         class_n_grid=geometric(64, 1024),
         class_fixed_n=(64,),
         class_mc_size=4_000,
+        class_tv_size=4_000,
     ),
 }
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, softmax
 
 from numerics.estimators import Estimate
 from numerics.minimizer import Minimizer, full_minimizer, quadrature_minimizer
-from numerics.priors import TaskPrior
-from numerics.sufficient_stats import PromptNoise, draw_noise, sample
-from theory.bayes import log_odds
+from numerics.priors import MixturePrior, TaskPrior
+from numerics.sufficient_stats import ClassNoise, PromptNoise, draw_noise, sample, sample_classes
+from theory.bayes import class_logits, log_odds
 
 
 def trained_weights(prior: TaskPrior, n: float, rng: np.random.Generator | None = None,
@@ -61,3 +61,12 @@ def expected_tv(prior: TaskPrior, n: float, m: float, rng: np.random.Generator,
     w = trained_weights(prior, n, rng).w
     tv = tv_per_sample(prior, draw_noise(rng, size, prior.d), m, w)
     return Estimate(np.float64(tv.mean()), np.float64(tv.std(ddof=1) / math.sqrt(size)))
+
+
+def class_tv_per_sample(prior: MixturePrior, noise: ClassNoise, m: float, w: np.ndarray) -> np.ndarray:
+    """c classes: ``TV = (1/2) sum_k |P(k | x_q) - softmax(A_M W x_q)_k|`` per sample, with the
+    Bayes posterior of the test-time law (:func:`theory.bayes.class_logits`)."""
+    s = sample_classes(prior, noise, m, test=True)
+    bayes = softmax(class_logits(s.x_q, s.means, prior.test_precision, prior.class_prior), axis=1)
+    model = softmax(np.einsum("bki,ij,bj->bk", s.a, w, s.x_q), axis=1)
+    return 0.5 * np.abs(bayes - model).sum(axis=1)

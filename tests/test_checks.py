@@ -50,15 +50,17 @@ def test_claim_stream_does_not_depend_on_selection() -> None:
     assert alone.as_dict()["statistic"] == together.as_dict()["statistic"]
 
 
-def test_multiclass_check_runs_opt_in() -> None:
-    """A3m (issue 3, opt-in) at the smoke budget: every c gets its N-slope and limit outcome,
-    the base setting its c-exponents, and each A3m control runs only its own c."""
+def test_multiclass_checks_run_opt_in() -> None:
+    """A3m and A5m (issue 3, opt-in) at the smoke budget: every c gets its outcomes, the base
+    setting its c-exponents, and each multi-class control runs only its own c."""
     budget = PROFILES["smoke"]
-    result = run(["A3m"], budget, 5)
-    names = [o.name for o in result.claims[0].outcomes]
+    result = run(["A3m", "A5m"], budget, 5)
+    a3m, a5m = ([o.name for o in c.outcomes] for c in result.claims)
     for c in budget.classes:
-        assert f"slope of max|G_ij| in N (c={c})" in names and f"alpha_c(inf) = c (c={c})" in names
-    assert sum(n.startswith("exponent of c") for n in names) == len(budget.class_fixed_n)
-    assert {c.control.id for c in result.controls} == {c.id for c in CONTROLS if c.claim == "A3m"}
+        assert f"slope of max|G_ij| in N (c={c})" in a3m and f"alpha_c(inf) = c (c={c})" in a3m
+        assert {f"slope of E[TV] in N, M = inf (c={c})", f"slope of E[TV] in M, N = inf (c={c})"} <= set(a5m)
+    assert sum(n.startswith("exponent of c") for n in a3m) == len(budget.class_fixed_n)
+    assert sum(n.startswith("exponent of c") for n in a5m) == 2
+    assert {c.control.id for c in result.controls} == {c.id for c in CONTROLS if c.claim in ("A3m", "A5m")}
     for control in result.controls:
         assert len(control.result.outcomes) == 2

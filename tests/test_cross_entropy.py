@@ -4,14 +4,17 @@ differences and -- for c = 2 -- the binary suite (SPEC §A.3)."""
 import numpy as np
 import pytest
 from scipy import stats
+from scipy.special import expit
 
 from numerics import estimators
 from numerics.minimizer import class_ray, full_minimizer
 from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 from numerics.reduced_loss import alpha_star
 from numerics.sufficient_stats import ClassSample, PromptSample, draw_class_noise, sample_classes
+from numerics.tv import class_tv_per_sample
 from tests.finite_differences import assert_matches_finite_differences
 from theory import cross_entropy
+from theory.bayes import log_odds
 
 ALPHA = 1e-3  # significance level of each statistical comparison
 
@@ -93,6 +96,19 @@ def test_class_ray_matches_binary_quadrature_at_two_classes(rng: np.random.Gener
     crit = stats.norm.ppf(1 - ALPHA / (2 * z.size))
     assert np.all(np.abs(z) < crit), z
     assert np.all(np.abs(ray.gap - 1.2 * (ref - 2)) / gap_se > crit)
+
+
+def test_two_class_tv_is_the_binary_tv(rng: np.random.Generator) -> None:
+    """(1/2) sum_k |p_k - q_k| with c = 2 equals |sigma(L) - sigma(yhat)| on the same draws."""
+    d, m = 3, 12
+    prior = MixturePrior(d=d, classes=2, cov=toeplitz_cov(d), norm_scales=(1, 0.7), class_prior=(0.6, 0.4))
+    noise = draw_class_noise(rng, 1000, d, 2)
+    w = rng.standard_normal((d, d))
+    s = sample_classes(prior, noise, m, test=True)
+    bayes = log_odds(s.x_q, s.means[:, 0], s.means[:, 1], prior.test_precision, 0.6)
+    model = np.einsum("bi,ij,bj->b", s.a[:, 0] - s.a[:, 1], w, s.x_q)
+    np.testing.assert_allclose(class_tv_per_sample(prior, noise, m, w),
+                               np.abs(expit(bayes) - expit(model)), rtol=1e-12, atol=1e-15)
 
 
 def test_brier_is_binary_only(rng: np.random.Generator) -> None:
