@@ -8,12 +8,21 @@ import sympy as sp
 from checks.setting import base_prior
 from numerics.asymptotics import g1
 from numerics.reduced_loss import alpha_star
-from theory import expansion, minimizer
+from theory import bayes, expansion, minimizer
 
 
 def test_first_order_condition_at_two_lambda_inverse() -> None:
     assert minimizer.model_logit_is_bayes()
     assert minimizer.conditional_gradient_coefficient() == 0
+
+
+@pytest.mark.parametrize("c", [2, 3, 5])
+def test_first_order_condition_at_c_lambda_inverse(c: int) -> None:
+    """c classes: the Bayes logits exceed the model's m_k by one constant for every class,
+    so softmax(z) is the posterior and the expected gradient vanishes at c Lambda^-1."""
+    gap = minimizer.class_logit_gap(c)
+    assert not gap.free_symbols & {bayes.m_k}
+    assert minimizer.softmax_gradient_vanishes(c)
 
 
 def test_loss_series_first_order_term_is_linear_in_x1() -> None:
