@@ -18,11 +18,14 @@ from checks.report import run_config, to_json, write_reports
 from checks.runner import run
 from checks.setting import PROFILES
 from numerics.config import ConfigError, parse_prompt_length
-from numerics.priors import PRIOR_KINDS, TaskPrior
-from numerics.tv import expected_tv, trained_weights
+from numerics.estimators import Estimate
+from numerics.minimizer import class_ray
+from numerics.priors import PRIOR_KINDS, MixturePrior, TaskPrior
+from numerics.sufficient_stats import draw_class_noise
+from numerics.tv import class_tv_per_sample, expected_tv, trained_weights
 
 #: CLI flag of each configuration field, for error messages
-_FLAGS = {"d": "--d", "cov": "--cov-diag", "snr": "--snr", "prior": "--prior",
+_FLAGS = {"d": "--d", "cov": "--cov-diag", "snr": "--snr", "prior": "--prior", "classes": "--classes",
           "minus_scale": "--minus-scale", "p_plus": "--p-plus", "N": "--N", "M": "--M"}
 
 
@@ -87,7 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     def setting_options(q: argparse.ArgumentParser) -> None:
         q.add_argument("--d", type=_int, required=True)
         q.add_argument("--snr", type=_float, default=1.0)
-        q.add_argument("--prior", default="antipodal")
+        q.add_argument("--classes", type=_int, default=2,
+                       help="number of classes c (default 2: the binary model)")
+        q.add_argument("--prior", default=None,
+                       help="antipodal (default for c = 2) | independent (default and only choice for c > 2) "
+                            "| aligned")
         q.add_argument("--cov-diag", type=_floats, default=None)
         q.add_argument("--minus-scale", type=_float, default=1.0)
         q.add_argument("--p-plus", type=_float, default=0.5)
@@ -105,18 +112,44 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _prior(args: argparse.Namespace) -> TaskPrior:
+def _prior(args: argparse.Namespace) -> TaskPrior | MixturePrior:
+    if args.classes < 2:
+        raise ConfigError("classes", f"must be >= 2, got {args.classes}")
+    if args.classes > 2:
+        return _mixture(args)
+    args.prior = args.prior or "antipodal"
     if args.prior not in PRIOR_KINDS:
         raise ConfigError("prior", f"unknown prior {args.prior!r}; choose from {sorted(PRIOR_KINDS)}")
+    return TaskPrior(d=args.d, kind=args.prior, snr=args.snr, cov=_cov(args),
+                     minus_scale=args.minus_scale, p_plus=args.p_plus)
+
+
+def _mixture(args: argparse.Namespace) -> MixturePrior:
+    if (args.prior or "independent") != "independent":
+        raise ConfigError("prior", f"c > 2 classes use the independent prior, got {args.prior!r}")
+    for flag, value, default in (("minus_scale", args.minus_scale, 1.0), ("p_plus", args.p_plus, 0.5)):
+        if value != default:
+            raise ConfigError(flag, "applies to the binary model only (c = 2)")
+    return MixturePrior(d=args.d, classes=args.classes, snr=args.snr, cov=_cov(args))
+
+
+def _cov(args: argparse.Namespace) -> np.ndarray | None:
+    """The covariance from --cov-diag (None: the identity), after checking --d."""
     if args.d < 1:
         raise ConfigError("d", f"must be >= 1, got {args.d}")
-    cov = None
-    if args.cov_diag is not None:
-        if len(args.cov_diag) != args.d:
-            raise ConfigError("cov", f"needs {args.d} values, got {len(args.cov_diag)}")
-        cov = np.diag(args.cov_diag)
-    return TaskPrior(d=args.d, kind=args.prior, snr=args.snr, cov=cov,
-                     minus_scale=args.minus_scale, p_plus=args.p_plus)
+    if args.cov_diag is None:
+        return None
+    if len(args.cov_diag) != args.d:
+        raise ConfigError("cov", f"needs {args.d} values, got {len(args.cov_diag)}")
+    return np.diag(args.cov_diag)
+
+
+def _class_alpha(prior: MixturePrior, n: float, rng: np.random.Generator, size: int) -> tuple[float, float]:
+    """alpha_c(N) and its standard error (N = inf: c, exactly, by theory.minimizer)."""
+    if math.isinf(n):
+        return float(prior.classes), 0.0
+    ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), (n,))
+    return float(ray.alpha[0]), float(ray.alpha_se[0])
 
 
 def _check_samples(args: argparse.Namespace) -> None:
@@ -145,6 +178,13 @@ def _cmd_minimizer(args: argparse.Namespace) -> int:
     prior = _prior(args)
     _check_samples(args)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
+    if isinstance(prior, MixturePrior):
+        alpha, se = _class_alpha(prior, args.N, rng, args.samples)
+        print(to_json({"W": alpha * prior.precision, "alpha": alpha,
+                       "error_estimate": se * float(np.abs(prior.precision).max()),
+                       "method": "limit" if math.isinf(args.N) else "monte-carlo-ray", "N": args.N,
+                       "classes": prior.classes, "prior": prior.describe()}))
+        return 0
     star = trained_weights(prior, args.N, rng, train_size=args.samples)
     print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
                    "method": star.method, "N": args.N, "prior": prior.describe()}))
@@ -155,7 +195,13 @@ def _cmd_tv(args: argparse.Namespace) -> int:
     prior = _prior(args)
     _check_samples(args)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
-    est = expected_tv(prior, args.N, args.M, rng, size=args.samples)
+    if isinstance(prior, MixturePrior):
+        alpha, _ = _class_alpha(prior, args.N, rng, args.samples)
+        noise = draw_class_noise(rng, args.samples, prior.d, prior.classes)
+        tv = class_tv_per_sample(prior, noise, args.M, alpha * prior.precision)
+        est = Estimate(tv.mean(), tv.std(ddof=1) / math.sqrt(tv.size))
+    else:
+        est = expected_tv(prior, args.N, args.M, rng, size=args.samples)
     print(to_json({"tv": float(est.value), "stderr": float(est.stderr), "N": args.N,
                    "M": args.M, "samples": args.samples, "prior": prior.describe()}))
     return 0

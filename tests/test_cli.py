@@ -22,6 +22,9 @@ from checks import cli, report
     (["run", "--claims", "A9"], "--claims"),
     (["run", "--profile", "huge"], "--profile"),
     (["run", "--seed", "-3"], "--seed"),
+    (["minimizer", "--d", "2", "--N", "8", "--classes", "1"], "--classes"),
+    (["minimizer", "--d", "2", "--N", "8", "--classes", "3", "--prior", "antipodal"], "--prior"),
+    (["tv", "--d", "2", "--N", "8", "--M", "8", "--classes", "3", "--p-plus", "0.6"], "--p-plus"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, field, capsys) -> None:
     assert cli.main(argv) == 2
@@ -78,3 +81,20 @@ def test_crash_leaves_no_half_written_report(tmp_path, monkeypatch) -> None:
         report.atomic_write(tmp_path / "report.md", "x" * 10_000)
     assert (tmp_path / "report.md").read_text() == "previous report\n"
     assert list(tmp_path.iterdir()) == [tmp_path / "report.md"]
+
+
+def test_minimizer_and_tv_for_c_classes(capsys) -> None:
+    """--classes 4: W* = c Lambda^-1 at N = inf exactly; at finite N a Monte Carlo alpha below c
+    with its error; E[TV] with its standard error."""
+    assert cli.main(["minimizer", "--d", "2", "--N", "inf", "--classes", "4", "--cov-diag", "1,2",
+                     "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["alpha"] == 4 and out["W"] == [[4.0, 0.0], [0.0, 2.0]] and out["error_estimate"] == 0
+    assert cli.main(["minimizer", "--d", "2", "--N", "32", "--classes", "4", "--samples", "20000",
+                     "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "monte-carlo-ray" and 0 < out["error_estimate"] < 0.1 < 4 - out["alpha"]
+    assert cli.main(["tv", "--d", "2", "--N", "32", "--M", "inf", "--classes", "4", "--samples", "20000",
+                     "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0 < out["stderr"] < out["tv"] < 1
