@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from checks.common import per_check_confidence, rate_outcome
+from checks.common import class_priors, per_check_confidence, rate_outcome
 from checks.setting import Budget, Setting
 from checks.verdict import Outcome, Verdict
 from numerics.minimizer import ClassRay, class_ray
@@ -63,12 +63,7 @@ def _limit_outcome(prior: MixturePrior, ray: ClassRay, label: str, confidence: f
 
 
 def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list[Outcome]:
-    template = setting.prior
-    sweep = setting.classes is not None
-    if sweep and not template.satisfies_paper_assumptions:
-        raise ValueError("classes: a sweep over c needs equal norms and a uniform class prior")
-    priors = ([template.with_(classes=c, norm_scales=None, class_prior=None) for c in setting.classes]
-              if sweep else [template])
+    priors, sweep = class_priors(setting)
     parts = 2 * len(priors) + (len(budget.class_fixed_n) if sweep else 0)
     level = per_check_confidence(budget.confidence, parts)
     rays = [_ray(p, budget, rng) for p in priors]

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from checks.common import crn_grid, per_check_confidence, rate_outcome
+from checks.common import class_priors, crn_grid, per_check_confidence, rate_outcome
 from checks.setting import Budget, Setting
 from checks.verdict import Outcome
 from numerics.minimizer import class_ray
@@ -64,12 +64,7 @@ def _tv_grids(prior: MixturePrior, budget: Budget, rng: np.random.Generator) -> 
 
 
 def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list[Outcome]:
-    template = setting.prior
-    sweep = setting.classes is not None
-    if sweep and not template.satisfies_paper_assumptions:
-        raise ValueError("classes: a sweep over c needs equal norms and a uniform class prior")
-    priors = ([template.with_(classes=c, norm_scales=None, class_prior=None) for c in setting.classes]
-              if sweep else [template])
+    priors, sweep = class_priors(setting)
     parts = 2 * len(priors) + (2 if sweep else 0)
     common = {"confidence": per_check_confidence(budget.confidence, parts),
               "resolution": budget.slope_resolution, "y_name": "E[TV]"}

@@ -6,8 +6,24 @@ from collections.abc import Callable
 
 import numpy as np
 
+from checks.setting import Setting
 from checks.verdict import Outcome, Verdict, upper_bound_verdict
+from numerics.priors import MixturePrior
 from numerics.rates import fit_loglog
+
+
+def class_priors(setting: Setting) -> tuple[list[MixturePrior], bool]:
+    """The c-class priors a multi-class check runs on, and whether it sweeps c.
+
+    A sweep (``setting.classes``) varies c under the paper's assumptions (equal norms,
+    uniform class prior); otherwise the check runs on the setting's own prior only.
+    """
+    template = setting.prior
+    if setting.classes is None:
+        return [template], False
+    if not template.satisfies_paper_assumptions:
+        raise ValueError("classes: a sweep over c needs equal norms and a uniform class prior")
+    return [template.with_(classes=c, norm_scales=None, class_prior=None) for c in setting.classes], True
 
 
 def per_check_confidence(confidence: float, parts: int) -> float:
