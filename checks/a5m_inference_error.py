@@ -38,15 +38,11 @@ METHOD = ("Monte Carlo E[TV] with common random numbers; W*(N) from the A3m ray 
 INF = math.inf
 
 
-def _trains_like_paper(prior: MixturePrior) -> bool:
-    return bool(np.all(prior.norm_scales == 1.0)) and bool(np.all(prior.class_prior == 1 / prior.classes))
-
-
 def _tv_grids(prior: MixturePrior, budget: Budget, rng: np.random.Generator) -> dict:
     """E[TV] on the N grid (M = inf) and the M grid (N = inf), with their covariances."""
     ray = class_ray(prior, draw_class_noise(rng, budget.class_mc_size, prior.d, prior.classes),
                     budget.class_n_grid)
-    alpha_ref = float(prior.classes) if _trains_like_paper(prior) else ray.alpha_inf
+    alpha_ref = float(prior.classes) if prior.trains_like_paper else ray.alpha_inf
     test = draw_class_noise(rng, budget.class_tv_size, prior.d, prior.classes)
 
     def tv_at(alpha: float, m: float) -> np.ndarray:

@@ -232,9 +232,14 @@ class MixturePrior(_CovarianceMixin):
         object.__setattr__(self, "class_prior", prior)
 
     @property
+    def trains_like_paper(self) -> bool:
+        """Equal norms and a uniform class prior: the training law of the paper, under which
+        W*(inf) = c Lambda^-1 (theory.minimizer)."""
+        return bool(np.all(self.norm_scales == 1.0)) and bool(np.all(self.class_prior == 1 / self.classes))
+
+    @property
     def satisfies_paper_assumptions(self) -> bool:
-        return (bool(np.all(self.norm_scales == 1.0)) and bool(np.all(self.class_prior == 1 / self.classes))
-                and self.same_test_covariance)
+        return self.trains_like_paper and self.same_test_covariance
 
     def describe(self) -> dict:
         return {
