@@ -23,9 +23,9 @@ from scipy.special import softmax
 
 from numerics import estimators
 from numerics.newton import ray_newton
-from numerics.priors import TaskPrior
+from numerics.priors import MixturePrior, TaskPrior
 from numerics.reduced_loss import alpha_star
-from numerics.sufficient_stats import ClassNoise, Sample, sample_classes
+from numerics.sufficient_stats import ClassNoise, ClassSample, Sample, sample_class_pair, sample_classes
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,8 @@ class ClassRay:
     gap_cov: np.ndarray
 
 
-def _ray_logits(prior, noise, n: float) -> tuple[np.ndarray, np.ndarray]:
+def _ray_logits(prior: MixturePrior, s: ClassSample) -> tuple[np.ndarray, np.ndarray]:
     """``z0 = A Lambda^-1 x_q`` (the logits at alpha = 1) and the query classes."""
-    s = sample_classes(prior, noise, n)
     return np.einsum("bki,ij,bj->bk", s.a, prior.precision, s.x_q), s.k_q
 
 
@@ -140,15 +139,15 @@ def _ray_root(draws: list[tuple[np.ndarray, np.ndarray]], alpha0: float) -> tupl
     return alpha, g / h.mean()
 
 
-def class_ray(prior, noise: ClassNoise, grid: tuple[float, ...]) -> ClassRay:
+def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -> ClassRay:
     """alpha_c(N) for each N in ``grid`` and at N = inf, on one noise bundle and its
     antithetic twin (``xi -> -xi``, which cancels the first-order prompt-noise term)."""
     c = float(prior.classes)
-    twin = noise.antithetic()
-    alpha_inf, infl_inf = _ray_root([_ray_logits(prior, noise, math.inf)], c)
+    alpha_inf, infl_inf = _ray_root([_ray_logits(prior, sample_classes(prior, noise, math.inf))], c)
     alphas, infl = [], []
     for n in grid:
-        a, f = _ray_root([_ray_logits(prior, noise, n), _ray_logits(prior, twin, n)], alpha_inf)
+        pair = sample_class_pair(prior, noise, n)
+        a, f = _ray_root([_ray_logits(prior, s) for s in pair], alpha_inf)
         alphas.append(a)
         infl.append(f)
     infl = np.array(infl)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binom
 
-from numerics.priors import TaskPrior
+from numerics.priors import MixturePrior, TaskPrior
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,6 @@ class ClassNoise:
     def size(self) -> int:
         return self.label.shape[0]
 
-    def antithetic(self) -> ClassNoise:
-        """The same draws with ``xi -> -xi`` (an equally likely prompt): averaging a pair
-        cancels the part of any statistic that is odd in the prompt noise."""
-        return ClassNoise(self.task, -self.xi, self.label, self.query, self.counts_seed)
-
 
 def draw_class_noise(rng: np.random.Generator, size: int, d: int, classes: int) -> ClassNoise:
     return ClassNoise(
@@ -158,24 +153,34 @@ def class_counts(noise: ClassNoise, n: int, class_prior: np.ndarray) -> np.ndarr
     return rng.multinomial(n, class_prior, size=noise.size).astype(float)
 
 
-def sample_classes(prior, noise: ClassNoise, n: float, *, test: bool = False) -> ClassSample:
-    """Sufficient statistics of B c-class prompts of length ``n`` (SPEC §C.1):
+def sample_class_pair(prior: MixturePrior, noise: ClassNoise, n: float, *, test: bool = False
+                      ) -> tuple[ClassSample, ClassSample]:
+    """Sufficient statistics of B c-class prompts of length ``n`` (SPEC §C.1),
 
         A_k = (N_k / N) mu_k + (sqrt(N_k) / N) Lambda^(1/2) xi_k,   N ~ Multinomial(N, p),
 
-    and ``A_k = p_k mu_k`` for ``n = inf``.  ``prior`` is a :class:`~numerics.priors.MixturePrior`.
+    (``A_k = p_k mu_k`` for ``n = inf``), and their antithetic twins: the same tasks, counts
+    and queries with ``xi -> -xi``, an equally likely prompt.  Averaging a pair cancels the
+    part of any statistic that is odd in the prompt noise; one call draws the shared parts once.
     """
     means = prior.means(noise.task, test=test)
     root = prior.test_cov_sqrt if test else prior.cov_sqrt
     p = prior.class_prior
     if math.isinf(n):
-        a = p[:, None] * means
+        signal, spread = p[:, None] * means, np.zeros_like(means)
     else:
         counts = class_counts(noise, int(n), p)[:, :, None]
-        a = (counts * means + np.sqrt(counts) * (noise.xi @ root)) / n
+        signal, spread = counts * means / n, np.sqrt(counts) * (noise.xi @ root) / n
     k_q = np.minimum(np.searchsorted(np.cumsum(p), noise.label, side="right"), p.size - 1)
     x_q = means[np.arange(noise.size), k_q] + noise.query @ root
-    return ClassSample(means=means, a=a, x_q=x_q, k_q=k_q)
+    return (ClassSample(means=means, a=signal + spread, x_q=x_q, k_q=k_q),
+            ClassSample(means=means, a=signal - spread, x_q=x_q, k_q=k_q))
+
+
+def sample_classes(prior: MixturePrior, noise: ClassNoise, n: float, *, test: bool = False
+                   ) -> ClassSample:
+    """The first member of :func:`sample_class_pair`: B c-class prompts of length ``n``."""
+    return sample_class_pair(prior, noise, n, test=test)[0]
 
 
 #: Either label space's sample; the estimators dispatch on which one they get.
