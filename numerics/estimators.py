@@ -126,11 +126,20 @@ def _residual(sample: ClassSample, z: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return pi, r
 
 
+def _class_losses(sample: ClassSample, z: np.ndarray) -> np.ndarray:
+    """``logsumexp(z) - z_k`` per sample."""
+    return logsumexp(z, axis=1) - z[np.arange(z.shape[0]), sample.k_q]
+
+
+def _class_mean_gradient(sample: ClassSample, r: np.ndarray) -> np.ndarray:
+    """``mean_b A_b^T r_b x_b^T`` (d, d), without forming the per-sample gradients."""
+    return np.einsum("bk,bki,bj->ij", r, sample.a, sample.x_q) / r.shape[0]
+
+
 @loss.register
 def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic") -> Estimate:
     _cross_entropy_only(loss_name)
-    z = class_logits(sample, w)
-    return _mean_se(logsumexp(z, axis=1) - z[np.arange(z.shape[0]), sample.k_q])
+    return _mean_se(_class_losses(sample, class_logits(sample, w)))
 
 
 @per_sample_gradients.register
@@ -145,9 +154,12 @@ def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic") -> np.nda
 def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic",
       with_stderr: bool = True) -> Estimate:
     d = w.shape[0]
+    if not with_stderr:
+        _cross_entropy_only(loss_name)
+        g = _class_mean_gradient(sample, _residual(sample, class_logits(sample, w))[1])
+        return Estimate(g, np.full_like(g, np.nan))
     est = _mean_se(per_sample_gradients(sample, w, loss_name))
-    return Estimate(est.value.reshape(d, d), est.stderr.reshape(d, d) if with_stderr else
-                    np.full((d, d), np.nan))
+    return Estimate(est.value.reshape(d, d), est.stderr.reshape(d, d))
 
 
 def _class_hessian(sample: ClassSample, pi: np.ndarray) -> np.ndarray:
@@ -165,7 +177,5 @@ def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic"
     _cross_entropy_only(loss_name)
     z = class_logits(sample, w)
     pi, r = _residual(sample, z)
-    d = w.shape[0]
-    value = float(np.mean(logsumexp(z, axis=1) - z[np.arange(z.shape[0]), sample.k_q]))
-    grad = np.einsum("bk,bki,bj->ij", r, sample.a, sample.x_q) / z.shape[0]
-    return value, grad.reshape(d, d), _class_hessian(sample, pi)
+    value = float(np.mean(_class_losses(sample, z)))
+    return value, _class_mean_gradient(sample, r), _class_hessian(sample, pi)
