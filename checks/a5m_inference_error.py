@@ -28,8 +28,8 @@ from checks.setting import Budget, Setting
 from checks.verdict import Outcome
 from numerics.minimizer import class_ray
 from numerics.priors import MixturePrior
-from numerics.sufficient_stats import draw_class_noise
-from numerics.tv import class_tv_per_sample
+from numerics.sufficient_stats import draw_class_noise, sample_classes
+from numerics.tv import class_tv, class_tv_per_sample
 
 ID = "A5m"
 STATEMENT = "c classes: E[TV] = O(c^2/N + c^(3/2)/sqrt(M))"
@@ -44,17 +44,18 @@ def _tv_grids(prior: MixturePrior, budget: Budget, rng: np.random.Generator) -> 
                     budget.class_n_grid)
     alpha_ref = float(prior.classes) if prior.trains_like_paper else ray.alpha_inf
     test = draw_class_noise(rng, budget.class_tv_size, prior.d, prior.classes)
+    population = sample_classes(prior, test, INF, test=True)  # M = inf: one sample for every W
 
-    def tv_at(alpha: float, m: float) -> np.ndarray:
-        return class_tv_per_sample(prior, test, m, alpha * prior.precision)
+    def tv_inf(alpha: float) -> np.ndarray:
+        return class_tv(prior, population, alpha * prior.precision)
 
     alphas = alpha_ref + ray.gap
-    y_n, cov_n = crn_grid(lambda i: tv_at(alphas[int(i)], INF), tuple(range(alphas.size)))
+    y_n, cov_n = crn_grid(tv_inf, tuple(alphas))
     step = 1e-4 * alpha_ref
-    slope = np.array([(tv_at(a + step, INF).mean() - tv_at(a - step, INF).mean()) / (2 * step)
-                      for a in alphas])
+    slope = np.array([(tv_inf(a + step).mean() - tv_inf(a - step).mean()) / (2 * step) for a in alphas])
     cov_n = cov_n + slope[:, None] * ray.gap_cov * slope[None, :]
-    y_m, cov_m = crn_grid(lambda m: tv_at(alpha_ref, m), budget.m_grid)
+    y_m, cov_m = crn_grid(lambda m: class_tv_per_sample(prior, test, m, alpha_ref * prior.precision),
+                          budget.m_grid)
     return {"n": ray.n, "tv_n": y_n, "cov_n": cov_n, "m": np.array(budget.m_grid, dtype=float),
             "tv_m": y_m, "cov_m": cov_m, "alpha_ref": alpha_ref}
 

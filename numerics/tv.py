@@ -22,7 +22,7 @@ from scipy.special import expit, softmax
 from numerics.estimators import Estimate
 from numerics.minimizer import Minimizer, full_minimizer, quadrature_minimizer
 from numerics.priors import MixturePrior, TaskPrior
-from numerics.sufficient_stats import ClassNoise, PromptNoise, draw_noise, sample, sample_classes
+from numerics.sufficient_stats import ClassNoise, ClassSample, PromptNoise, draw_noise, sample, sample_classes
 from theory.bayes import class_logits, log_odds
 
 
@@ -63,10 +63,14 @@ def expected_tv(prior: TaskPrior, n: float, m: float, rng: np.random.Generator,
     return Estimate(np.float64(tv.mean()), np.float64(tv.std(ddof=1) / math.sqrt(size)))
 
 
-def class_tv_per_sample(prior: MixturePrior, noise: ClassNoise, m: float, w: np.ndarray) -> np.ndarray:
-    """c classes: ``TV = (1/2) sum_k |P(k | x_q) - softmax(A_M W x_q)_k|`` per sample, with the
-    Bayes posterior of the test-time law (:func:`theory.bayes.class_logits`)."""
-    s = sample_classes(prior, noise, m, test=True)
+def class_tv(prior: MixturePrior, s: ClassSample, w: np.ndarray) -> np.ndarray:
+    """c classes: ``TV = (1/2) sum_k |P(k | x_q) - softmax(A_M W x_q)_k|`` per sample of a test
+    sample, with the Bayes posterior of the test-time law (:func:`theory.bayes.class_logits`)."""
     bayes = softmax(class_logits(s.x_q, s.means, prior.test_precision, prior.class_prior), axis=1)
     model = softmax(np.einsum("bki,ij,bj->bk", s.a, w, s.x_q), axis=1)
     return 0.5 * np.abs(bayes - model).sum(axis=1)
+
+
+def class_tv_per_sample(prior: MixturePrior, noise: ClassNoise, m: float, w: np.ndarray) -> np.ndarray:
+    """:func:`class_tv` on the test prompts of length ``m`` drawn from ``noise``."""
+    return class_tv(prior, sample_classes(prior, noise, m, test=True), w)
