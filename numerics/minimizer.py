@@ -100,8 +100,9 @@ class ClassRay:
     W = alpha Lambda^-1 (the law is rotation-invariant, so W* lies on it).  Uncertainties
     come from the influence functions ``psi_b(alpha) / mean psi'(alpha)``; the gap's uses the
     per-sample *difference* of the influences at N and at inf, which is O(1/sqrt(N)) where
-    each alone is O(1) -- that is why the gap is resolved far below |G| while alpha alone
-    is not.
+    each alone is O(1).  So the gap's relative error grows like sqrt(N) (|G| ~ 1/N): with
+    2e5 draws, d = 3, it is ~1% at N = 64 and 1-9% at N = 8192 depending on c, while alpha
+    alone has an O(1) error of ~0.3% of c.
     """
 
     n: np.ndarray
