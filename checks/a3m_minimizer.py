@@ -7,8 +7,8 @@ ray (:func:`numerics.minimizer.class_ray`), split as
 
     alpha_c(N) - c = [alpha_c(N) - alpha_c(inf)] + [alpha_c(inf) - c].
 
-* The first bracket (the *gap*) is estimated on common draws with an antithetic twin; its
-  relative error grows like sqrt(N) (quick budget: ~1% at N = 64, 1-9% at N = 8192) and
+* The first bracket (the *gap*) is estimated on common draws with an antithetic twin and a
+  count control variate; its relative error is flat in N (quick budget: 0.3-1.1%) and
   enters the fit's weights and covariance.  Its log-log slope in N (1/N correction term)
   must be <= -1.
 * The second is 0 by the first-order condition at ``c Lambda^-1`` (:mod:`theory.minimizer`);

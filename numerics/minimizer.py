@@ -25,7 +25,7 @@ from numerics import estimators
 from numerics.newton import ray_newton
 from numerics.priors import MixturePrior, TaskPrior
 from numerics.reduced_loss import alpha_star
-from numerics.sufficient_stats import ClassNoise, ClassSample, Sample, sample_class_pair, sample_classes
+from numerics.sufficient_stats import ClassNoise, Sample, class_counts, sample_classes
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,10 @@ class ClassRay:
     Each alpha is the root of the sample-average first-order condition along the ray
     W = alpha Lambda^-1 (the law is rotation-invariant, so W* lies on it).  Uncertainties
     come from the influence functions ``psi_b(alpha) / mean psi'(alpha)``; the gap's uses the
-    per-sample *difference* of the influences at N and at inf, which is O(1/sqrt(N)) where
-    each alone is O(1).  So the gap's relative error grows like sqrt(N) (|G| ~ 1/N): with
-    2e5 draws, d = 3, it is ~1% at N = 64 and 1-9% at N = 8192 depending on c, while alpha
-    alone has an O(1) error of ~0.3% of c.
+    per-sample *difference* of the influences at N and at inf.  With the antithetic prompt
+    noise and the count control variate of :func:`class_ray` that difference is O(1/N), like
+    the gap, so the gap's relative error does not grow with N (~2% at 2e4 draws, d = 3, for
+    c = 4..16 and N = 64..8192; without the control variate it grew like sqrt(N)).
     """
 
     n: np.ndarray
@@ -114,25 +114,79 @@ class ClassRay:
     gap_cov: np.ndarray
 
 
-def _ray_logits(prior: MixturePrior, s: ClassSample) -> tuple[np.ndarray, np.ndarray]:
-    """``z0 = A Lambda^-1 x_q`` (the logits at alpha = 1) and the query classes."""
-    return np.einsum("bki,ij,bj->bk", s.a, prior.precision, s.x_q), s.k_q
+@dataclass(frozen=True)
+class RayProjections:
+    """The two scalars per class that the logits on the ray need (SPEC §C.1-§C.2).
+
+    With ``A_k = (N_k/N) mu_k + (sqrt(N_k)/N) Lambda^(1/2) xi_k`` the logits at alpha = 1 are
+
+        z_k = A_k^T Lambda^-1 x_q = (N_k/N) m_k + (sqrt(N_k)/N) e_k,
+        m_k = mu_k^T Lambda^-1 x_q,     e_k = (Lambda^(1/2) xi_k)^T Lambda^-1 x_q,
+
+    so each N costs O(Bc) once m and e are formed.
+    """
+
+    m: np.ndarray    # (B, c)
+    e: np.ndarray    # (B, c)
+    k_q: np.ndarray  # (B,)
+
+    @classmethod
+    def of(cls, prior: MixturePrior, noise: ClassNoise) -> RayProjections:
+        s = sample_classes(prior, noise, math.inf)
+        px = s.x_q @ prior.precision
+        return cls(m=np.einsum("bki,bi->bk", s.means, px),
+                   e=np.einsum("bki,bi->bk", noise.xi @ prior.cov_sqrt, px), k_q=s.k_q)
+
+    def logits(self, counts: np.ndarray, n: float, sign: float = 1.0) -> np.ndarray:
+        """``z`` for class counts ``counts`` (B, c) or expected counts (c,), prompt noise
+        ``sign * xi``."""
+        return (counts * self.m + sign * np.sqrt(counts) * self.e) / n
+
+    def count_term(self, n_bar: np.ndarray, delta: np.ndarray, n: float, sign: float = 1.0
+                   ) -> np.ndarray:
+        """First-order change of ``z`` when the counts move from ``n_bar`` by ``delta``:
+        ``(m_k + sign e_k / (2 sqrt(n_bar_k))) delta_k / N``."""
+        return (self.m + sign * self.e / (2 * np.sqrt(n_bar))) * delta / n
 
 
-def _ray_score(z0: np.ndarray, k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-sample ``d/dalpha`` and ``d^2/dalpha^2`` of ``l(alpha z0, k)``:
-    ``(pi - e_k) . z0`` and ``z0^T (diag pi - pi pi^T) z0``."""
-    pi = softmax(alpha * z0, axis=1)
-    mean_z = np.einsum("bk,bk->b", pi, z0)
-    return mean_z - z0[np.arange(k.size), k], np.einsum("bk,bk->b", pi, z0 * z0) - mean_z**2
+@dataclass(frozen=True)
+class _RayDraw:
+    """Logits at alpha = 1 of one draw per task; at finite N also the logits ``z_bar`` at the
+    expected counts and the first-order count term ``dz`` (the control variate's inputs)."""
+
+    z: np.ndarray
+    z_bar: np.ndarray | None = None
+    dz: np.ndarray | None = None
 
 
-def _ray_root(draws: list[tuple[np.ndarray, np.ndarray]], alpha0: float) -> tuple[float, np.ndarray]:
+def _ray_score(d: _RayDraw, k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample ``d/dalpha`` and ``d^2/dalpha^2`` of ``l(alpha z, k)``: ``(pi - e_k) . z``
+    and ``z^T (diag pi - pi pi^T) z``.
+
+    With ``dz`` the score's first-order response to the count fluctuation,
+    ``sum_j [pi_bar_j (1 + alpha (z_bar_j - pi_bar . z_bar)) - 1{j = k}] dz_j``, is subtracted:
+    it has mean zero at every alpha because the counts are independent of the tasks, the
+    noise and the query, and it removes the O(1/sqrt(N)) part of the score that the counts
+    add.
+    """
+    rows = np.arange(k.size)
+    pi = softmax(alpha * d.z, axis=1)
+    mean_z = np.einsum("bk,bk->b", pi, d.z)
+    score = mean_z - d.z[rows, k]
+    if d.dz is not None:
+        pi_bar = softmax(alpha * d.z_bar, axis=1)
+        mean_bar = np.einsum("bk,bk->b", pi_bar, d.z_bar)
+        slope = pi_bar * (1 + alpha * (d.z_bar - mean_bar[:, None]))
+        score = score - (np.einsum("bk,bk->b", slope, d.dz) - d.dz[rows, k])
+    return score, np.einsum("bk,bk->b", pi, d.z * d.z) - mean_z**2
+
+
+def _ray_root(draws: list[_RayDraw], k: np.ndarray, alpha0: float) -> tuple[float, np.ndarray]:
     """Minimiser of the sample-average loss on the ray (the scores averaged per sample over
     ``draws``, e.g. an antithetic pair), and the per-sample influence values."""
 
     def scores(alpha: float) -> tuple[np.ndarray, np.ndarray]:
-        return tuple(np.mean(v, axis=0) for v in zip(*[_ray_score(z, k, alpha) for z, k in draws],
+        return tuple(np.mean(v, axis=0) for v in zip(*[_ray_score(d, k, alpha) for d in draws],
                                                       strict=True))
 
     alpha = ray_newton(lambda a: tuple(float(v.mean()) for v in scores(a)), alpha0, tol=1e-12)
@@ -140,15 +194,28 @@ def _ray_root(draws: list[tuple[np.ndarray, np.ndarray]], alpha0: float) -> tupl
     return alpha, g / h.mean()
 
 
+def _pair_draws(proj: RayProjections, counts: np.ndarray, n: float, p: np.ndarray) -> list[_RayDraw]:
+    """The prompt and its antithetic twin (``xi -> -xi``), each with its count term."""
+    n_bar = n * p
+    return [_RayDraw(z=proj.logits(counts, n, sign), z_bar=proj.logits(n_bar, n, sign),
+                     dz=proj.count_term(n_bar, counts - n_bar, n, sign)) for sign in (1.0, -1.0)]
+
+
 def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -> ClassRay:
-    """alpha_c(N) for each N in ``grid`` and at N = inf, on one noise bundle and its
-    antithetic twin (``xi -> -xi``, which cancels the first-order prompt-noise term)."""
-    c = float(prior.classes)
-    alpha_inf, infl_inf = _ray_root([_ray_logits(prior, sample_classes(prior, noise, math.inf))], c)
+    """alpha_c(N) for each N in ``grid`` and at N = inf, on one noise bundle.
+
+    Two devices make the gap's error O(1/N) like the gap itself: the antithetic twin
+    (``xi -> -xi``) cancels the first-order prompt-noise term, and the count control variate
+    of :func:`_ray_score` the first-order multinomial-count term.
+    """
+    p = prior.class_prior
+    proj = RayProjections.of(prior, noise)
+    # N = inf: A_k = p_k mu_k, no prompt noise
+    alpha_inf, infl_inf = _ray_root([_RayDraw(z=p * proj.m)], proj.k_q, float(prior.classes))
     alphas, infl = [], []
     for n in grid:
-        pair = sample_class_pair(prior, noise, n)
-        a, f = _ray_root([_ray_logits(prior, s) for s in pair], alpha_inf)
+        draws = _pair_draws(proj, class_counts(noise, int(n), p), n, p)
+        a, f = _ray_root(draws, proj.k_q, alpha_inf)
         alphas.append(a)
         infl.append(f)
     infl = np.array(infl)

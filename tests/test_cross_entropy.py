@@ -7,10 +7,17 @@ from scipy import stats
 from scipy.special import expit
 
 from numerics import estimators
-from numerics.minimizer import class_ray, full_minimizer
+from numerics.minimizer import RayProjections, class_ray, full_minimizer
 from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 from numerics.reduced_loss import alpha_star
-from numerics.sufficient_stats import ClassSample, PromptSample, draw_class_noise, sample_classes
+from numerics.sufficient_stats import (
+    ClassSample,
+    PromptSample,
+    class_counts,
+    draw_class_noise,
+    sample_class_pair,
+    sample_classes,
+)
 from numerics.tv import class_tv_per_sample
 from tests.finite_differences import assert_matches_finite_differences
 from theory import cross_entropy
@@ -79,6 +86,26 @@ def test_two_class_minimizer_agrees_with_binary_quadrature(rng: np.random.Genera
     assert stats.chi2.sf(float(delta @ np.linalg.solve(full.cov, delta)), d * d) > ALPHA
     wrong = (full.w - 1.05 * ref).ravel()  # power: a 5% error in alpha is rejected
     assert stats.chi2.sf(float(wrong @ np.linalg.solve(full.cov, wrong)), d * d) < ALPHA
+
+
+def test_ray_projections_reproduce_the_explicit_logits(rng: np.random.Generator) -> None:
+    """The O(Bc) logits of RayProjections equal A_k^T Lambda^-1 x_q formed from the prompt
+    statistics of sample_class_pair (both twins), and its count term is the exact first
+    derivative in the counts: the remainder shrinks like t^2 as the counts move by t delta."""
+    d, c, n = 3, 5, 40
+    prior = MixturePrior(d=d, classes=c, cov=toeplitz_cov(d))
+    noise = draw_class_noise(rng, 200, d, c)
+    proj = RayProjections.of(prior, noise)
+    counts = class_counts(noise, n, prior.class_prior)
+    for sign, s in zip((1.0, -1.0), sample_class_pair(prior, noise, n), strict=True):
+        explicit = np.einsum("bki,ij,bj->bk", s.a, prior.precision, s.x_q)
+        np.testing.assert_allclose(proj.logits(counts, n, sign), explicit, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(proj.k_q, s.k_q)
+        n_bar = n * prior.class_prior
+        delta = counts - n_bar
+        rest = [np.abs(proj.logits(n_bar + t * delta, n, sign) - proj.logits(n_bar, n, sign)
+                       - proj.count_term(n_bar, t * delta, n, sign)).max() for t in (0.1, 0.05)]
+        assert 3.5 < rest[0] / rest[1] < 4.5
 
 
 def test_class_ray_matches_binary_quadrature_at_two_classes(rng: np.random.Generator) -> None:
