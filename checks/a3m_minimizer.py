@@ -26,22 +26,22 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from checks.common import class_priors, per_check_confidence, rate_outcome
+from checks.common import (
+    asymptotic_window,
+    class_priors,
+    per_check_confidence,
+    rate_outcome,
+    training_ray,
+)
 from checks.setting import Budget, Setting
 from checks.verdict import Outcome, Verdict
-from numerics.minimizer import ClassRay, class_ray
+from numerics.minimizer import ClassRay
 from numerics.priors import MixturePrior
-from numerics.sufficient_stats import draw_class_noise
 
 ID = "A3m"
 STATEMENT = "c classes: W* = c(Lambda^-1 + G) with max|G_ij| = O(c/N)"
 METHOD = ("Monte Carlo on the ray W = alpha Lambda^-1 with common random numbers and antithetic "
           "prompt noise (SPEC §C.2); WLS log-log fits in N (1/N correction) and in c")
-
-
-def _ray(prior: MixturePrior, budget: Budget, rng: np.random.Generator) -> ClassRay:
-    noise = draw_class_noise(rng, budget.class_mc_size, prior.d, prior.classes)
-    return class_ray(prior, noise, budget.class_n_grid)
 
 
 def _max_g(prior: MixturePrior, ray: ClassRay) -> tuple[np.ndarray, np.ndarray]:
@@ -67,16 +67,18 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
     priors, sweep = class_priors(setting)
     parts = 2 * len(priors) + (len(budget.class_fixed_n) if sweep else 0)
     level = per_check_confidence(budget.confidence, parts)
-    rays = [_ray(p, budget, rng) for p in priors]
+    rays = [training_ray(p, budget, rng) for p in priors]
     result = []
     for prior, ray in zip(priors, rays, strict=True):
         label = f"{setting.label}, c={prior.classes}"
         g, cov = _max_g(prior, ray)
+        fit = asymptotic_window(ray.n, prior.classes)
         out = rate_outcome(
-            f"slope of max|G_ij| in N (c={prior.classes})", label, ray.n, g, cov,
+            f"slope of max|G_ij| in N (c={prior.classes})", label, ray.n[fit], g[fit],
+            cov[np.ix_(fit, fit)],
             claimed=setting.n_order, correction=1.0, confidence=level,
             resolution=budget.slope_resolution, x_name="N", y_name="max|G_ij|",
-            method="gap alpha_c(N) - alpha_c(inf) on common draws, sandwich WLS",
+            method="gap alpha_c(N) - alpha_c(inf) on common draws, sandwich WLS over N >= c^2",
         )
         out.evidence.update(alpha=ray.alpha.tolist(), alpha_stderr=ray.alpha_se.tolist(),
                             gap=ray.gap.tolist(), n_times_G=(ray.n * g).tolist())

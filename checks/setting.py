@@ -72,11 +72,12 @@ class Budget:
     a2_n: int = 32
     a2_size: int = 20_000
     a2_steps: int = 60
-    classes: tuple[int, ...] = (2, 4, 8, 16, 32)  # c values of the multi-class claims
+    classes: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16)  # c values of the multi-class claims
     class_dim: int = 3
-    class_n_grid: tuple[int, ...] = geometric(64, 8192)
-    class_fixed_n: tuple[int, ...] = (1024, 8192)  # N at which the exponent of c is fitted
-    class_mc_size: int = 200_000
+    # the pre-asymptotic range grows with c (checks.common.asymptotic_window): c = 16 fits N >= 256
+    class_n_grid: tuple[int, ...] = geometric(64, 262144)
+    class_fixed_n: tuple[int, ...] = (1024, 262144)  # N at which the exponent of c is fitted
+    class_mc_size: int = 100_000
     class_tv_size: int = 100_000    # test samples per c for E[TV] (A5m)
 
     def describe(self) -> dict:
@@ -98,6 +99,11 @@ PROFILES: dict[str, Budget] = {
         a1_segments=50,
         a2_size=100_000,
         a2_steps=100,
+        classes=(2, 4, 8, 16, 32),
+        class_n_grid=geometric(64, 131072),
+        class_fixed_n=(1024, 131072),
+        class_mc_size=400_000,
+        class_tv_size=400_000,
     ),
     # plumbing only: verdicts at this budget are not meant to be read
     "smoke": Budget(

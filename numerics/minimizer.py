@@ -213,11 +213,13 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
     # N = inf: A_k = p_k mu_k, no prompt noise
     alpha_inf, infl_inf = _ray_root([_RayDraw(z=p * proj.m)], proj.k_q, float(prior.classes))
     alphas, infl = [], []
-    for n in grid:
+    start = alpha_inf
+    for n, n_next in zip(grid, (*grid[1:], math.inf), strict=True):
         draws = _pair_draws(proj, class_counts(noise, int(n), p), n, p)
-        a, f = _ray_root(draws, proj.k_q, alpha_inf)
+        a, f = _ray_root(draws, proj.k_q, start)
         alphas.append(a)
         infl.append(f)
+        start = alpha_inf + (a - alpha_inf) * n / n_next  # the gap falls like 1/N
     infl = np.array(infl)
     size = infl.shape[1]
     diff = infl - infl_inf

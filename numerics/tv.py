@@ -15,6 +15,7 @@ and the per-sample values are returned for the covariance the rate fits need.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import expit, softmax
@@ -63,12 +64,29 @@ def expected_tv(prior: TaskPrior, n: float, m: float, rng: np.random.Generator,
     return Estimate(np.float64(tv.mean()), np.float64(tv.std(ddof=1) / math.sqrt(size)))
 
 
+def _class_tv(bayes: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    return 0.5 * np.abs(bayes - softmax(logits, axis=1)).sum(axis=1)
+
+
+def _bayes_posterior(prior: MixturePrior, s: ClassSample) -> np.ndarray:
+    return softmax(class_logits(s.x_q, s.means, prior.test_precision, prior.class_prior), axis=1)
+
+
 def class_tv(prior: MixturePrior, s: ClassSample, w: np.ndarray) -> np.ndarray:
     """c classes: ``TV = (1/2) sum_k |P(k | x_q) - softmax(A_M W x_q)_k|`` per sample of a test
     sample, with the Bayes posterior of the test-time law (:func:`theory.bayes.class_logits`)."""
-    bayes = softmax(class_logits(s.x_q, s.means, prior.test_precision, prior.class_prior), axis=1)
-    model = softmax(np.einsum("bki,ij,bj->bk", s.a, w, s.x_q), axis=1)
-    return 0.5 * np.abs(bayes - model).sum(axis=1)
+    return _class_tv(_bayes_posterior(prior, s), np.einsum("bki,ij,bj->bk", s.a, w, s.x_q))
+
+
+def class_tv_on_ray(prior: MixturePrior, s: ClassSample) -> Callable[[float], np.ndarray]:
+    """:func:`class_tv` of ``s`` as a function of alpha for ``W = alpha Lambda^-1`` (SPEC §C.2).
+
+    The Bayes posterior and the logits at alpha = 1, ``A Lambda^-1 x_q``, are formed once, so
+    each alpha costs O(Bc) instead of O(B c d^2).
+    """
+    bayes = _bayes_posterior(prior, s)
+    z = np.einsum("bki,ij,bj->bk", s.a, prior.precision, s.x_q)
+    return lambda alpha: _class_tv(bayes, alpha * z)
 
 
 def class_tv_per_sample(prior: MixturePrior, noise: ClassNoise, m: float, w: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from numerics.sufficient_stats import (
     sample_class_pair,
     sample_classes,
 )
-from numerics.tv import class_tv_per_sample
+from numerics.tv import class_tv, class_tv_on_ray, class_tv_per_sample
 from tests.finite_differences import assert_matches_finite_differences
 from theory import cross_entropy
 from theory.bayes import log_odds
@@ -123,6 +123,15 @@ def test_class_ray_matches_binary_quadrature_at_two_classes(rng: np.random.Gener
     crit = stats.norm.ppf(1 - ALPHA / (2 * z.size))
     assert np.all(np.abs(z) < crit), z
     assert np.all(np.abs(ray.gap - 1.2 * (ref - 2)) / gap_se > crit)
+
+
+def test_tv_on_the_ray_is_the_tv_at_alpha_lambda_inverse(rng: np.random.Generator) -> None:
+    d, c = 3, 6
+    prior = MixturePrior(d=d, classes=c, cov=toeplitz_cov(d), test_cov=np.eye(d))
+    s = sample_classes(prior, draw_class_noise(rng, 500, d, c), 20, test=True)
+    on_ray = class_tv_on_ray(prior, s)
+    for alpha in (0.5, 6.0):
+        np.testing.assert_allclose(on_ray(alpha), class_tv(prior, s, alpha * prior.precision), rtol=1e-12)
 
 
 def test_two_class_tv_is_the_binary_tv(rng: np.random.Generator) -> None:
