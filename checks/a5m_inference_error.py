@@ -13,8 +13,9 @@ over the grid).
   Slope in N <= -1.
 * M direction, ``N = inf`` (``W = alpha_ref Lambda^-1``): slope in M <= -1/2.
 * c-dependence (the base setting, which sweeps c): exponents of c in E[TV] at fixed N
-  (M = inf) and at fixed M (N = inf), against the claimed 2 and 3/2, each with a 1/c
-  correction term.  Beyond the paper the fitted exponents say how tight the bounds are.
+  (M = inf) and at fixed M (N = inf), against the claimed ``setting.tv_c_orders`` (2 and
+  3/2), over ``budget.class_exponent_classes`` with 1/c and 1/c^2 correction terms.
+  Beyond the paper the fitted exponents say how tight the bounds are.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from checks.common import (
     asymptotic_window,
     class_priors,
     crn_grid,
+    exponent_rays,
     per_check_confidence,
     rate_outcome,
+    shared,
     training_ray,
 )
 from checks.setting import Budget, Setting
 from checks.verdict import Outcome
+from numerics.minimizer import ClassRay
 from numerics.priors import MixturePrior
 from numerics.sufficient_stats import draw_class_noise, sample_classes
 from numerics.tv import class_tv_on_ray, class_tv_per_sample
@@ -44,11 +48,19 @@ METHOD = ("Monte Carlo E[TV] with common random numbers; W*(N) from the A3m ray 
 INF = math.inf
 
 
-def _tv_grids(prior: MixturePrior, budget: Budget, rng: np.random.Generator) -> dict:
-    """E[TV] on the N grid (M = inf) and the M grid (N = inf), with their covariances."""
-    ray = training_ray(prior, budget, rng)
+def _tv_grids(prior: MixturePrior, ray: ClassRay, m_grid: tuple[int, ...], budget: Budget,
+              rng: np.random.Generator) -> dict:
+    """E[TV] on the ray's N grid (M = inf) and on ``m_grid`` (N = inf), with their covariances;
+    shared by the checks of a run on the same law (the c-rate control reuses the claim's)."""
+    key = (tuple(ray.n), budget.class_mc_size, m_grid, budget.class_tv_size)
+    return shared("class tv", prior.describe(), key, rng,
+                  lambda s: _compute_tv_grids(prior, ray, m_grid, budget.class_tv_size, s))
+
+
+def _compute_tv_grids(prior: MixturePrior, ray: ClassRay, m_grid: tuple[int, ...], size: int,
+                      rng: np.random.Generator) -> dict:
     alpha_ref = float(prior.classes) if prior.trains_like_paper else ray.alpha_inf
-    test = draw_class_noise(rng, budget.class_tv_size, prior.d, prior.classes)
+    test = draw_class_noise(rng, size, prior.d, prior.classes)
     tv_inf = class_tv_on_ray(prior, sample_classes(prior, test, INF, test=True))  # M = inf
 
     alphas = alpha_ref + ray.gap
@@ -57,8 +69,8 @@ def _tv_grids(prior: MixturePrior, budget: Budget, rng: np.random.Generator) -> 
     slope = np.array([(tv_inf(a + step).mean() - tv_inf(a - step).mean()) / (2 * step) for a in alphas])
     cov_n = cov_n + slope[:, None] * ray.gap_cov * slope[None, :]
     y_m, cov_m = crn_grid(lambda m: class_tv_per_sample(prior, test, m, alpha_ref * prior.precision),
-                          budget.m_grid)
-    return {"n": ray.n, "tv_n": y_n, "cov_n": cov_n, "m": np.array(budget.m_grid, dtype=float),
+                          m_grid)
+    return {"n": ray.n, "tv_n": y_n, "cov_n": cov_n, "m": np.array(m_grid, dtype=float),
             "tv_m": y_m, "cov_m": cov_m, "alpha_ref": alpha_ref}
 
 
@@ -67,7 +79,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
     parts = 2 * len(priors) + (2 if sweep else 0)
     common = {"confidence": per_check_confidence(budget.confidence, parts),
               "resolution": budget.slope_resolution, "y_name": "E[TV]"}
-    grids = [_tv_grids(p, budget, rng) for p in priors]
+    grids = [_tv_grids(p, training_ray(p, budget, rng), budget.m_grid, budget, rng) for p in priors]
     result = []
     for prior, g in zip(priors, grids, strict=True):
         label = f"{setting.label}, c={prior.classes}"
@@ -82,15 +94,19 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
             claimed=setting.m_order, correction=0.5, x_name="M",
             method="CRN Monte Carlo covariance, sandwich WLS", **common))
     if sweep:
-        cs = np.array(setting.classes, dtype=float)
-        for key, cov_key, at, claimed, what in (
-                ("tv_n", "cov_n", list(grids[0]["n"]).index(budget.class_fixed_n[-1]), 2.0,
-                 f"N={budget.class_fixed_n[-1]}, M=inf"),
-                ("tv_m", "cov_m", len(budget.m_grid) - 1, 1.5, f"M={budget.m_grid[-1]}, N=inf")):
-            y = np.array([g[key][at] for g in grids])
-            se = np.sqrt([g[cov_key][at, at] for g in grids])
-            out = rate_outcome(f"exponent of c in E[TV] at {what}", f"{setting.label}, c sweep", cs, y, se,
-                               claimed=claimed, correction=1.0, correction_terms=1, x_name="c",
-                               method="independent Monte Carlo per c, sandwich WLS", **common)
-            result.append(out)
+        by_c = {p.classes: g for p, g in zip(priors, grids, strict=True)}
+        sweep_grids = [by_c.get(p.classes) or _tv_grids(p, ray, budget.m_grid[-1:], budget, rng)
+                       for p, ray in exponent_rays(setting, budget, rng)]
+        cs = np.array(budget.class_exponent_classes, dtype=float)
+        n_at, m_at = budget.class_fixed_n[-1], budget.m_grid[-1]
+        for axis, at, claimed, what in (("n", n_at, setting.tv_c_orders[0], f"N={n_at}, M=inf"),
+                                        ("m", m_at, setting.tv_c_orders[1], f"M={m_at}, N=inf")):
+            index = [list(g[axis]).index(at) for g in sweep_grids]
+            y = np.array([g[f"tv_{axis}"][i] for g, i in zip(sweep_grids, index, strict=True)])
+            se = np.sqrt([g[f"cov_{axis}"][i, i] for g, i in zip(sweep_grids, index, strict=True)])
+            result.append(rate_outcome(
+                f"exponent of c in E[TV] at {what}", f"{setting.label}, c={cs[0]:g}..{cs[-1]:g}",
+                cs, y, se, claimed=claimed, correction=1.0, x_name="c",
+                method="independent Monte Carlo per c, sandwich WLS with 1/c and 1/c^2 corrections",
+                **common))
     return result

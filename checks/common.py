@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -15,6 +16,8 @@ from numerics.priors import MixturePrior
 from numerics.rates import fit_loglog
 from numerics.sufficient_stats import draw_class_noise
 
+T = TypeVar("T")
+
 
 def class_priors(setting: Setting) -> tuple[list[MixturePrior], bool]:
     """The c-class priors a multi-class check runs on, and whether it sweeps c.
@@ -22,33 +25,57 @@ def class_priors(setting: Setting) -> tuple[list[MixturePrior], bool]:
     A sweep (``setting.classes``) varies c under the paper's assumptions (equal norms,
     uniform class prior); otherwise the check runs on the setting's own prior only.
     """
-    template = setting.prior
     if setting.classes is None:
-        return [template], False
+        return [setting.prior], False
+    return _sweep(setting.prior, setting.classes), True
+
+
+def _sweep(template: MixturePrior, classes: tuple[int, ...]) -> list[MixturePrior]:
     if not template.satisfies_paper_assumptions:
         raise ValueError("classes: a sweep over c needs equal norms and a uniform class prior")
-    return [template.with_(classes=c, norm_scales=None, class_prior=None) for c in setting.classes], True
+    return [template.with_(classes=c, norm_scales=None, class_prior=None) for c in classes]
 
 
-_RAYS: dict[tuple, ClassRay] = {}
+def exponent_rays(setting: Setting, budget: Budget, rng: np.random.Generator
+                  ) -> list[tuple[MixturePrior, ClassRay]]:
+    """The priors and rays of the exponent-of-c fits, c in ``budget.class_exponent_classes``.
+
+    The c values the N-slopes sweep reuse their ray (cached by :func:`training_ray`); the
+    larger ones, there only to reach further in c, are solved at ``budget.class_fixed_n`` only.
+    """
+    return [(p, training_ray(p, budget, rng, None if p.classes in setting.classes else budget.class_fixed_n))
+            for p in _sweep(setting.prior, budget.class_exponent_classes)]
 
 
-def training_ray(prior: MixturePrior, budget: Budget, rng: np.random.Generator) -> ClassRay:
-    """alpha_c(N) on the budget's N grid for ``prior``'s training law (A3m, A5m).
+_SHARED: dict[tuple, Any] = {}
 
-    The draws come from a stream keyed by the training law under the run's seed (the seed
-    of ``rng``, one of :func:`checks.setting.stream`'s), not from the calling check's own
-    stream: every check of a run that trains on one law -- A3m, A5m and their controls --
-    gets the same ray, computed once.
+
+def shared(tag: str, law: dict, key: tuple, rng: np.random.Generator,
+           compute: Callable[[np.random.Generator], T]) -> T:
+    """``compute(stream)`` once per run seed, ``tag``, law and ``key``.
+
+    The stream is keyed by ``tag`` and the law under the run's seed (the seed of ``rng``, one
+    of :func:`checks.setting.stream`'s), not by the calling check, so every check of a run
+    that needs the same computation on the same law -- a claim and the controls that change
+    only its claimed exponents, or A3m and A5m training on one law -- gets the same draws,
+    and the result is computed once.
     """
     seed = rng.bit_generator.seed_seq.entropy
-    law = json.dumps({k: v for k, v in prior.describe().items() if k != "test_cov"}, sort_keys=True)
-    key = (seed, law, budget.class_n_grid, budget.class_mc_size)
-    if key not in _RAYS:
-        noise = draw_class_noise(stream(seed, f"class ray {law}"), budget.class_mc_size, prior.d,
-                                 prior.classes)
-        _RAYS[key] = class_ray(prior, noise, budget.class_n_grid)
-    return _RAYS[key]
+    text = json.dumps(law, sort_keys=True)
+    memo = (seed, tag, text, key)
+    if memo not in _SHARED:
+        _SHARED[memo] = compute(stream(seed, f"{tag} {text}"))
+    return _SHARED[memo]
+
+
+def training_ray(prior: MixturePrior, budget: Budget, rng: np.random.Generator,
+                 grid: tuple[int, ...] | None = None) -> ClassRay:
+    """alpha_c(N) on ``grid`` (default: the budget's N grid) for ``prior``'s training law,
+    shared by every check of the run that trains on that law (:func:`shared`)."""
+    grid = budget.class_n_grid if grid is None else grid
+    law = {k: v for k, v in prior.describe().items() if k != "test_cov"}
+    return shared("class ray", law, (grid, budget.class_mc_size), rng, lambda s: class_ray(
+        prior, draw_class_noise(s, budget.class_mc_size, prior.d, prior.classes), grid))
 
 
 def asymptotic_window(n: np.ndarray, classes: int) -> np.ndarray:
@@ -75,7 +102,7 @@ def crn_grid(values: Callable[[float], np.ndarray], grid: tuple[float, ...]
     draws, so the estimates are correlated and the covariance is the full matrix.
     """
     samples = np.column_stack([values(x) for x in grid])
-    return samples.mean(axis=0), np.cov(samples, rowvar=False) / samples.shape[0]
+    return samples.mean(axis=0), np.atleast_2d(np.cov(samples, rowvar=False)) / samples.shape[0]
 
 
 def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.ndarray, *,

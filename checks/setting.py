@@ -15,8 +15,9 @@ from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 class Setting:
     """One problem instance a claim is checked on, plus the claim's parameters.
 
-    ``n_order`` / ``m_order`` are the claimed exponents of N and M (A3, A4, A5), and
-    ``c_order`` that of c (A3m): the "rate too fast" controls change them.  ``classes`` are
+    ``n_order`` / ``m_order`` are the claimed exponents of N and M (A3, A4, A5, A3m, A5m),
+    ``g_c_order`` that of c in max|G_ij| (A3m) and ``tv_c_orders`` those of c in the N and M
+    terms of E[TV] (A5m): the "rate too fast" controls change them.  ``classes`` are
     the c values a multi-class check sweeps (None: only the prior's own c).  ``eta_factor``
     scales the GD step 1/ell (A2); ``loss`` is the per-sample loss (A1's control swaps in a
     non-convex one).
@@ -27,13 +28,15 @@ class Setting:
     loss: str = "logistic"
     n_order: float = -1.0
     m_order: float = -0.5
-    c_order: float = 1.0
+    g_c_order: float = 1.0
+    tv_c_orders: tuple[float, float] = (2.0, 1.5)
     classes: tuple[int, ...] | None = None
     eta_factor: float = 1.0
 
     def describe(self) -> dict:
         return {"label": self.label, "prior": self.prior.describe(), "loss": self.loss,
-                "n_order": self.n_order, "m_order": self.m_order, "c_order": self.c_order,
+                "n_order": self.n_order, "m_order": self.m_order, "g_c_order": self.g_c_order,
+                "tv_c_orders": self.tv_c_orders,
                 "classes": self.classes, "eta_factor": self.eta_factor}
 
 
@@ -76,7 +79,10 @@ class Budget:
     class_dim: int = 3
     # the pre-asymptotic range grows with c (checks.common.asymptotic_window): c = 16 fits N >= 256
     class_n_grid: tuple[int, ...] = geometric(64, 262144)
-    class_fixed_n: tuple[int, ...] = (1024, 262144)  # N at which the exponent of c is fitted
+    class_fixed_n: tuple[int, ...] = (262144,)  # N at which the exponent of c is fitted
+    # c values of the exponent-of-c fits: the local exponents still fall at c = 16, so the
+    # fits reach further in c than the N-slopes (at class_fixed_n only)
+    class_exponent_classes: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
     class_mc_size: int = 100_000
     class_tv_size: int = 100_000    # test samples per c for E[TV] (A5m)
 
@@ -99,9 +105,10 @@ PROFILES: dict[str, Budget] = {
         a1_segments=50,
         a2_size=100_000,
         a2_steps=100,
-        classes=(2, 4, 8, 16, 32),
-        class_n_grid=geometric(64, 131072),
-        class_fixed_n=(1024, 131072),
+        classes=(2, 3, 4, 6, 8, 12, 16, 24, 32),
+        class_n_grid=geometric(64, 1048576),
+        class_fixed_n=(1048576,),
+        class_exponent_classes=(2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128),
         class_mc_size=400_000,
         class_tv_size=400_000,
     ),
@@ -121,6 +128,7 @@ PROFILES: dict[str, Budget] = {
         classes=(2, 3, 4, 5),
         class_n_grid=geometric(64, 1024),
         class_fixed_n=(64,),
+        class_exponent_classes=(2, 3, 4, 5, 6),
         class_mc_size=4_000,
         class_tv_size=4_000,
     ),

@@ -24,6 +24,10 @@ def ray_newton(derivatives: Callable[[float], tuple[float, float]], alpha0: floa
         else:
             lo = max(lo, alpha)
         nxt = alpha - g / hess if hess > 0 else math.nan
+        # converged: tested before the bracket, since a step below one ulp lands on the
+        # bracket's end and would otherwise be taken for an overshoot
+        if abs(nxt - alpha) <= tol * max(1.0, abs(alpha)):
+            return nxt
         if not (lo < nxt < hi):
             if math.isinf(lo) or math.isinf(hi):
                 nxt = alpha - math.copysign(max(1.0, abs(alpha)), g)
