@@ -1,5 +1,5 @@
 """A1: L is strictly convex in W, and strongly convex on every compact set
-(seed 002, Lemma D.2).
+(seed 002, Lemma D.2), for the binary model and for c classes (softmax cross-entropy).
 
 Method (SPEC §A.5): for each radius r, an adversarial search (projected gradient descent
 on lambda_min, several starts; :mod:`numerics.curvature`) over the ball ``||W||_F <= r``
@@ -24,8 +24,7 @@ from checks.setting import Budget, Setting
 from checks.verdict import Outcome, Verdict
 from numerics import estimators
 from numerics.curvature import eigen_bounds, search_extreme_eigenvalue
-from numerics.sufficient_stats import draw_noise, sample
-from theory.losses import derivatives_fn
+from numerics.sufficient_stats import Sample, draw_sample
 
 ID = "A1"
 STATEMENT = "L is strictly convex in W, and strongly convex on every compact set"
@@ -33,19 +32,19 @@ METHOD = ("adversarial lambda_min search on balls ||W||_F <= r; batch-means and 
           "quotient confidence bounds on an independent sample; convexity along segments")
 
 
-def _segment_gap(sample_e, w1, w2, theta, loss_name) -> tuple[float, float]:
-    (h,) = derivatives_fn(loss_name, (0,))(np.stack([
-        estimators.margins(sample_e, w1), estimators.margins(sample_e, w2),
-        estimators.margins(sample_e, theta * w1 + (1 - theta) * w2)]))
-    gap = theta * h[0] + (1 - theta) * h[1] - h[2]
+def _segment_gap(sample_e: Sample, w1: np.ndarray, w2: np.ndarray, theta: float, loss_name: str
+                 ) -> tuple[float, float]:
+    h1, h2, h_mid = (estimators.per_sample_losses(sample_e, w, loss_name)
+                     for w in (w1, w2, theta * w1 + (1 - theta) * w2))
+    gap = theta * h1 + (1 - theta) * h2 - h_mid
     return float(gap.mean()), float(gap.std(ddof=1) / np.sqrt(gap.size))
 
 
 def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list[Outcome]:
     prior, loss = setting.prior, setting.loss
     d = prior.d
-    search = sample(prior, draw_noise(rng, budget.a1_search_size, d), budget.a1_n)
-    held_out = sample(prior, draw_noise(rng, budget.a1_eval_size, d), budget.a1_n)
+    search = draw_sample(prior, rng, budget.a1_search_size, budget.a1_n)
+    held_out = draw_sample(prior, rng, budget.a1_eval_size, budget.a1_n)
     parts = len(budget.a1_radii) + 1
     # one-sided bounds on each side of every ball, and the segment test
     conf = per_check_confidence(budget.confidence, 2 * parts)

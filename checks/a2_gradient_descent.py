@@ -11,9 +11,10 @@ on L_B:
   ``q = max(|1 - eta alpha|, |1 - eta ell|)`` (``= 1 - eta alpha`` when eta <= 1/ell);
 * the fitted contraction factor (log-linear fit of the error) is below 1.
 
-W*_B (Newton) is also compared with the population ``alpha(N) Lambda^-1`` of the
-quadrature by a chi-square test on its d^2 entries (sandwich covariance), where the prior
-is invariant: GD's target is the population minimiser up to Monte Carlo error.
+W*_B (Newton) is also compared with the population ``alpha(N) Lambda^-1`` (binary: the
+quadrature; c classes: Monte Carlo on the ray, its variance added) by a chi-square test on
+its d^2 entries (sandwich covariance), where the prior is invariant: GD's target is the
+population minimiser up to Monte Carlo error.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from checks.setting import Budget, Setting
 from checks.verdict import Outcome, Verdict
 from numerics.curvature import search_extreme_eigenvalue
 from numerics.gd import gradient_descent
-from numerics.minimizer import full_minimizer, quadrature_minimizer
-from numerics.sufficient_stats import draw_noise, sample
+from numerics.minimizer import full_minimizer, population_minimizer
+from numerics.sufficient_stats import draw_sample
 
 ID = "A2"
 STATEMENT = "gradient descent on L converges to the global minimizer W* at a linear rate"
@@ -41,7 +42,7 @@ ROUNDING = 1e-9
 def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list[Outcome]:
     prior, loss = setting.prior, setting.loss
     d = prior.d
-    train = sample(prior, draw_noise(rng, budget.a2_size, d), budget.a2_n)
+    train = draw_sample(prior, rng, budget.a2_size, budget.a2_n)
     star = full_minimizer(train, loss_name=loss)
     w0 = np.zeros((d, d))
     radius = float(np.linalg.norm(star.w - w0))
@@ -72,9 +73,9 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
     ]
     if prior.invariant:
         conf = per_check_confidence(budget.confidence, 1)
-        pop = quadrature_minimizer(prior, budget.a2_n)
+        pop = population_minimizer(prior, budget.a2_n, rng, budget.class_mc_size)
         delta = (star.w - pop.w).ravel()
-        chi2 = float(delta @ np.linalg.solve(star.cov, delta))
+        chi2 = float(delta @ np.linalg.solve(star.cov + pop.covariance(), delta))
         p_value = float(stats.chi2.sf(chi2, d * d))
         out.append(Outcome(
             name="W*_B agrees with alpha(N) Lambda^-1", setting=setting.label,

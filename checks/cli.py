@@ -19,7 +19,7 @@ from checks.runner import run
 from checks.setting import PROFILES
 from numerics.config import ConfigError, parse_prompt_length
 from numerics.estimators import Estimate
-from numerics.minimizer import class_ray
+from numerics.minimizer import population_minimizer
 from numerics.priors import PRIOR_KINDS, MixturePrior, TaskPrior
 from numerics.sufficient_stats import draw_class_noise
 from numerics.tv import class_tv_per_sample, expected_tv, trained_weights
@@ -81,10 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="icl-verify", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    r = sub.add_parser("run", help="run the claim checks and their negative controls")
+    r = sub.add_parser("run", help="run the claim checks and their negative controls",
+                       epilog="exit status: 0 every claim PASSes and every control is detected; "
+                              "1 a claim FAILs or a control is missed; 2 bad arguments; "
+                              "3 otherwise some claim is INCONCLUSIVE")
     r.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     r.add_argument("--claims", type=_claims, default=list(DEFAULT_CLAIMS))
     r.add_argument("--seed", type=_int, default=20241015)
+    r.add_argument("--classes", type=_int, default=None,
+                   help="run A1, A2 on the c-class softmax model and A3m, A5m at this c only "
+                        "(default: A1, A2 binary, i.e. c = 2; A3m, A5m sweep c)")
     r.add_argument("--report-dir", type=Path, default=Path("reports"))
 
     def setting_options(q: argparse.ArgumentParser) -> None:
@@ -144,14 +150,6 @@ def _cov(args: argparse.Namespace) -> np.ndarray | None:
     return np.diag(args.cov_diag)
 
 
-def _class_alpha(prior: MixturePrior, n: float, rng: np.random.Generator, size: int) -> tuple[float, float]:
-    """alpha_c(N) and its standard error (N = inf: c, exactly, by theory.minimizer)."""
-    if math.isinf(n):
-        return float(prior.classes), 0.0
-    ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), (n,))
-    return float(ray.alpha[0]), float(ray.alpha_se[0])
-
-
 def _check_samples(args: argparse.Namespace) -> None:
     if args.samples < 2:
         raise ConfigError("samples", f"must be >= 2, got {args.samples}")
@@ -160,10 +158,12 @@ def _check_samples(args: argparse.Namespace) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ConfigError("seed", f"must be >= 0, got {args.seed}")
+    if args.classes is not None and args.classes < 2:
+        raise ConfigError("classes", f"must be >= 2, got {args.classes}")
     budget = PROFILES[args.profile]
     log = lambda msg: print(f"[icl-verify] {msg}", file=sys.stderr, flush=True)  # noqa: E731
-    result = run(args.claims, budget, args.seed, progress=log)
-    config = run_config(args.profile, budget.describe(), args.claims, args.seed)
+    result = run(args.claims, budget, args.seed, progress=log, classes=args.classes)
+    config = run_config(args.profile, budget.describe(), args.claims, args.seed, args.classes)
     report = write_reports(result, config, args.report_dir)
     for c in report["claims"]:
         print(f"{c['id']}: {c['verdict']}  ({c['deciding_outcome']}: {c['statistic']})")
@@ -171,7 +171,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"control {c['id']}: {c['verdict']} (expected {c['expected']}) "
               f"{'detected' if c['detected'] else 'NOT DETECTED'}")
     print(f"reports written to {args.report_dir}/report.json and report.md")
-    return 0 if result.ok else 1
+    return result.exit_status
 
 
 def _cmd_minimizer(args: argparse.Namespace) -> int:
@@ -179,11 +179,10 @@ def _cmd_minimizer(args: argparse.Namespace) -> int:
     _check_samples(args)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
     if isinstance(prior, MixturePrior):
-        alpha, se = _class_alpha(prior, args.N, rng, args.samples)
-        print(to_json({"W": alpha * prior.precision, "alpha": alpha,
-                       "error_estimate": se * float(np.abs(prior.precision).max()),
-                       "method": "limit" if math.isinf(args.N) else "monte-carlo-ray", "N": args.N,
-                       "classes": prior.classes, "prior": prior.describe()}))
+        star = population_minimizer(prior, args.N, rng, args.samples)
+        print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
+                       "method": star.method, "N": args.N, "classes": prior.classes,
+                       "prior": prior.describe()}))
         return 0
     star = trained_weights(prior, args.N, rng, train_size=args.samples)
     print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
@@ -196,9 +195,9 @@ def _cmd_tv(args: argparse.Namespace) -> int:
     _check_samples(args)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
     if isinstance(prior, MixturePrior):
-        alpha, _ = _class_alpha(prior, args.N, rng, args.samples)
+        w = population_minimizer(prior, args.N, rng, args.samples).w
         noise = draw_class_noise(rng, args.samples, prior.d, prior.classes)
-        tv = class_tv_per_sample(prior, noise, args.M, alpha * prior.precision)
+        tv = class_tv_per_sample(prior, noise, args.M, w)
         est = Estimate(tv.mean(), tv.std(ddof=1) / math.sqrt(tv.size))
     else:
         est = expected_tv(prior, args.N, args.M, rng, size=args.samples)

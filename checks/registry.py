@@ -41,18 +41,28 @@ BASE_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: The multi-class claims run on the c-class prior; its c is varied by the check itself.
+#: The multi-class claims run on the c-class prior; by default they sweep c themselves.
 MULTICLASS: tuple[str, ...] = ("A3m", "A5m")
 
-#: What ``icl-verify run`` checks unless ``--claims`` says otherwise.  The multi-class claims are still
-#: being built (issue 3) and run only when asked for.
-DEFAULT_CLAIMS: tuple[str, ...] = tuple(c for c in CLAIMS if c not in MULTICLASS)
+#: The claims with a c-class form, which ``--classes C`` runs on the c-class model.
+CLASS_FORM: tuple[str, ...] = ("A1", "A2", *MULTICLASS)
+
+#: What ``icl-verify run`` checks unless ``--claims`` says otherwise.
+DEFAULT_CLAIMS: tuple[str, ...] = tuple(CLAIMS)
 
 
-def base_settings(claim: str, budget: Budget) -> list[Setting]:
+def base_settings(claim: str, budget: Budget, classes: int | None = None) -> list[Setting]:
+    """The settings a claim's base check runs on.
+
+    ``classes`` (``run --classes C``): A1 and A2 run on the C-class softmax model, A3m and
+    A5m at c = C only instead of their sweep over ``budget.classes``; the binary-only claims
+    are unchanged.  None: A1, A2 binary; A3m, A5m sweep c.
+    """
+    d = budget.class_dim
+    if classes is not None and claim in CLASS_FORM:
+        return [Setting(label=f"independent, d={d}, c={classes}", prior=base_mixture(d, classes))]
     if claim in MULTICLASS:
-        return [Setting(label=f"independent, d={budget.class_dim}", prior=_mixture(budget),
-                        classes=budget.classes)]
+        return [Setting(label=f"independent, d={d}", prior=_mixture(budget), classes=budget.classes)]
     return [Setting(label=f"{kind}, d={budget.dims[kind]}",
                     prior=base_prior(kind, budget.dims[kind]))
             for kind in BASE_KINDS[claim]]

@@ -59,10 +59,11 @@ def to_json(obj: Any) -> str:
     return json.dumps(_clean(json.loads(json.dumps(obj, default=_default))), indent=2)
 
 
-def run_config(profile: str, budget: dict, claims: list[str], seed: int) -> dict:
+def run_config(profile: str, budget: dict, claims: list[str], seed: int, classes: int | None = None
+               ) -> dict:
     """The configuration a run ran with (written into every report)."""
     return {
-        "profile": profile, "seed": seed, "claims": claims, "budget": budget,
+        "profile": profile, "seed": seed, "claims": claims, "classes": classes, "budget": budget,
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "scipy": scipy.__version__, "sympy": sympy.__version__},
     }

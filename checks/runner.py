@@ -57,15 +57,26 @@ class RunResult:
         return all(c.verdict.value == "PASS" for c in self.claims) and all(
             c.detected for c in self.controls)
 
+    @property
+    def exit_status(self) -> int:
+        """0: every claim PASSes and every control is detected; 1: a claim FAILs or a control
+        is missed; 3: neither, but some claim is INCONCLUSIVE (the budget did not decide it),
+        so a pipeline can tell "refuted or broken" from "undecided"."""
+        if self.ok:
+            return 0
+        refuted = any(c.verdict.value == "FAIL" for c in self.claims)
+        return 1 if refuted or not all(c.detected for c in self.controls) else 3
+
 
 def run(claims: Iterable[str], budget: Budget, seed: int,
-        progress: Callable[[str], None] = lambda _: None) -> RunResult:
-    """Every selected claim on its base settings, then every control of those claims."""
+        progress: Callable[[str], None] = lambda _: None, classes: int | None = None) -> RunResult:
+    """Every selected claim on its base settings (``classes``: see
+    :func:`checks.registry.base_settings`), then every control of those claims."""
     selected = list(claims)
     results = []
     for claim in selected:
         progress(f"claim {claim}")
-        results.append(run_check(claim, base_settings(claim, budget), budget, seed, claim))
+        results.append(run_check(claim, base_settings(claim, budget, classes), budget, seed, claim))
     controls = []
     for control in CONTROLS:
         if control.claim in selected:

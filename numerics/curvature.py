@@ -1,16 +1,15 @@
 """Adversarial search for the extreme Hessian eigenvalues on a ball (SPEC §A.5, A1 and A2).
 
 The Hessian of L_B in vec(W) is ``H(W) = mean_b h''(s_b) v_b v_b^T`` with
-``v_b = vec(a_b x_b^T)`` and ``s_b = y_b a_b^T W x_b``.  For a simple eigenvalue with unit
-eigenvector q,
-
-    d lambda / dW = mean_b h'''(s_b) (q . v_b)^2 y_b a_b x_b^T,
-
-so the search is projected (normalised) gradient descent on the ball
-``||W - center||_F <= radius``, from several starts: the centre, points on the sphere
-along +-center and +-I, and random points.  The search uses one sample; the statistics
-that decide a verdict are then computed on an independent sample (:func:`eigen_bounds`), so
-the selection does not bias them.
+``v_b = vec(a_b x_b^T)`` and ``s_b = y_b a_b^T W x_b`` (binary; c classes:
+``mean_b kron(A_b^T (diag pi - pi pi^T) A_b, x_b x_b^T)``).  For a simple eigenvalue with
+unit eigenvector q, d lambda / dW is the gradient of the mean Rayleigh quotient with q held
+fixed (:func:`numerics.estimators.eigen_gradient`; binary:
+``mean_b h'''(s_b) (q . v_b)^2 y_b a_b x_b^T``), so the search is projected (normalised)
+gradient descent on the ball ``||W - center||_F <= radius``, from several starts: the
+centre, points on the sphere along +-center and +-I, and random points.  The search uses
+one sample; the statistics that decide a verdict are then computed on an independent sample
+(:func:`eigen_bounds`), so the selection does not bias them.
 """
 
 from __future__ import annotations
@@ -21,24 +20,14 @@ import numpy as np
 from scipy import stats
 
 from numerics import estimators
-from numerics.sufficient_stats import PromptSample
-from theory.losses import derivatives_fn
+from numerics.sufficient_stats import Sample
 
 
-def _eig(sample: PromptSample, w: np.ndarray, loss_name: str, which: str
-         ) -> tuple[float, np.ndarray]:
+def _eig(sample: Sample, w: np.ndarray, loss_name: str, which: str) -> tuple[float, np.ndarray]:
     h = estimators.hessian(sample, w, loss_name, with_stderr=False).value
     vals, vecs = np.linalg.eigh(h)
     i = 0 if which == "min" else -1
     return float(vals[i]), vecs[:, i]
-
-
-def _eig_gradient(sample: PromptSample, w: np.ndarray, q: np.ndarray, loss_name: str
-                  ) -> np.ndarray:
-    (h3,) = derivatives_fn(loss_name, (3,))(estimators.margins(sample, w))
-    proj = estimators.features(sample) @ q
-    coef = h3 * proj * proj * sample.y_q
-    return np.einsum("b,bi,bj->ij", coef, sample.a, sample.x_q) / coef.shape[0]
 
 
 def _project(w: np.ndarray, center: np.ndarray, radius: float) -> np.ndarray:
@@ -54,7 +43,7 @@ class SearchResult:
     eigenvector: np.ndarray  # its unit eigenvector (vec(W) coordinates)
 
 
-def search_extreme_eigenvalue(sample: PromptSample, center: np.ndarray, radius: float,
+def search_extreme_eigenvalue(sample: Sample, center: np.ndarray, radius: float,
                               rng: np.random.Generator, which: str = "min",
                               loss_name: str = "logistic", n_random: int = 4,
                               steps: int = 40) -> SearchResult:
@@ -71,7 +60,7 @@ def search_extreme_eigenvalue(sample: PromptSample, center: np.ndarray, radius: 
         lam, q = _eig(sample, w, loss_name, which)
         step = 0.25 * radius
         for _ in range(steps):
-            g = sign * _eig_gradient(sample, w, q, loss_name)
+            g = sign * estimators.eigen_gradient(sample, w, q, loss_name)
             gn = np.linalg.norm(g)
             if gn == 0:
                 break
@@ -104,21 +93,17 @@ class EigenBounds:
     confidence: float
 
 
-def eigen_bounds(sample: PromptSample, w: np.ndarray, q: np.ndarray, confidence: float,
+def eigen_bounds(sample: Sample, w: np.ndarray, q: np.ndarray, confidence: float,
                  loss_name: str = "logistic", batches: int = 20) -> EigenBounds:
-    s = estimators.margins(sample, w)
-    (h2,) = derivatives_fn(loss_name, (2,))(s)
-    v = estimators.features(sample)
     z = stats.norm.ppf(confidence)
-    rq = h2 * (v @ q) ** 2  # per-sample Rayleigh quotient terms
+    rq = estimators.rayleigh_terms(sample, w, q, loss_name)
     upper = rq.mean() + z * rq.std(ddof=1) / np.sqrt(rq.size)
-    mins = []
-    for idx in np.array_split(np.arange(s.size), batches):
-        hb = (v[idx] * h2[idx, None]).T @ v[idx] / idx.size
-        mins.append(np.linalg.eigvalsh(hb)[0])
-    mins = np.array(mins)
+    mins = np.array([
+        np.linalg.eigvalsh(estimators.hessian(estimators.take(sample, idx), w, loss_name,
+                                              with_stderr=False).value)[0]
+        for idx in np.array_split(np.arange(rq.size), batches)])
     t = stats.t.ppf(confidence, batches - 1)
     lower = mins.mean() - t * mins.std(ddof=1) / np.sqrt(batches)
-    full = (v * h2[:, None]).T @ v / s.size
+    full = estimators.hessian(sample, w, loss_name, with_stderr=False).value
     return EigenBounds(estimate=float(np.linalg.eigvalsh(full)[0]), lower=float(lower),
                        upper=float(upper), confidence=confidence)

@@ -20,14 +20,17 @@ covariance serve both label spaces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import singledispatch
+from typing import TypeVar
 
 import numpy as np
 from scipy.special import logsumexp, softmax
 
 from numerics.sufficient_stats import ClassSample, PromptSample
 from theory.losses import derivatives_fn
+
+S = TypeVar("S", PromptSample, ClassSample)
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,20 @@ def features(sample: PromptSample) -> np.ndarray:
     return np.einsum("bi,bj->bij", sample.a, sample.x_q).reshape(sample.a.shape[0], -1)
 
 
+def take(sample: S, idx: np.ndarray) -> S:
+    """The samples ``idx`` of either label space's sample (batch means, subsets)."""
+    return replace(sample, **{f.name: getattr(sample, f.name)[idx] for f in fields(sample)})
+
+
 @singledispatch
-def loss(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic") -> Estimate:
+def per_sample_losses(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
+    """The loss of each sample, shape (B,): ``h(s)``."""
     (h,) = derivatives_fn(loss_name, (0,))(margins(sample, w))
-    return _mean_se(h)
+    return h
+
+
+def loss(sample: PromptSample | ClassSample, w: np.ndarray, loss_name: str = "logistic") -> Estimate:
+    return _mean_se(per_sample_losses(sample, w, loss_name))
 
 
 @singledispatch
@@ -71,6 +84,15 @@ def gradient(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic",
     return Estimate(est.value.reshape(d, d), est.stderr.reshape(d, d))
 
 
+def _with_stderr(mean: np.ndarray, second: np.ndarray | None, n: int) -> Estimate:
+    """An Estimate from the mean and the entrywise second moment of n samples."""
+    if second is None:
+        return Estimate(mean, np.full_like(mean, np.nan))
+    var = np.maximum(second - mean**2, 0.0) * n / (n - 1)
+    return Estimate(mean, np.sqrt(var / n))
+
+
+@singledispatch
 def hessian(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic",
             with_stderr: bool = True) -> Estimate:
     """(d^2, d^2) Hessian in row-major vec(W) coordinates."""
@@ -78,11 +100,28 @@ def hessian(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic",
     v = features(sample)
     n = v.shape[0]
     mean = (v * h2[:, None]).T @ v / n
-    if not with_stderr:
-        return Estimate(mean, np.full_like(mean, np.nan))
-    second = ((v * v) * (h2 * h2)[:, None]).T @ (v * v) / n
-    var = np.maximum(second - mean**2, 0.0) * n / (n - 1)
-    return Estimate(mean, np.sqrt(var / n))
+    second = ((v * v) * (h2 * h2)[:, None]).T @ (v * v) / n if with_stderr else None
+    return _with_stderr(mean, second, n)
+
+
+@singledispatch
+def rayleigh_terms(sample: PromptSample, w: np.ndarray, q: np.ndarray, loss_name: str = "logistic"
+                   ) -> np.ndarray:
+    """``q^T Hess_b q`` per sample for a unit q in vec(W) coordinates: ``h''(s) (q . v)^2``."""
+    (h2,) = derivatives_fn(loss_name, (2,))(margins(sample, w))
+    return h2 * (features(sample) @ q) ** 2
+
+
+@singledispatch
+def eigen_gradient(sample: PromptSample, w: np.ndarray, q: np.ndarray, loss_name: str = "logistic"
+                   ) -> np.ndarray:
+    """``d lambda / dW`` (d, d) of a simple eigenvalue of Hess L_B with unit eigenvector q:
+    the gradient of ``mean_b rayleigh_terms`` with q held fixed,
+    ``mean_b h'''(s_b) (q . v_b)^2 y_b a_b x_b^T``."""
+    (h3,) = derivatives_fn(loss_name, (3,))(margins(sample, w))
+    proj = features(sample) @ q
+    coef = h3 * proj * proj * sample.y_q
+    return np.einsum("b,bi,bj->ij", coef, sample.a, sample.x_q) / coef.shape[0]
 
 
 @singledispatch
@@ -136,10 +175,10 @@ def _class_mean_gradient(sample: ClassSample, r: np.ndarray) -> np.ndarray:
     return np.einsum("bk,bki,bj->ij", r, sample.a, sample.x_q) / r.shape[0]
 
 
-@loss.register
-def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic") -> Estimate:
+@per_sample_losses.register
+def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
     _cross_entropy_only(loss_name)
-    return _mean_se(_class_losses(sample, class_logits(sample, w)))
+    return _class_losses(sample, class_logits(sample, w))
 
 
 @per_sample_gradients.register
@@ -162,13 +201,55 @@ def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic",
     return Estimate(est.value.reshape(d, d), est.stderr.reshape(d, d))
 
 
-def _class_hessian(sample: ClassSample, pi: np.ndarray) -> np.ndarray:
-    """mean_b kron(A^T (diag pi - pi pi^T) A, x_q x_q^T) in row-major vec(W) coordinates."""
-    a, x = sample.a, sample.x_q
+def _class_curvature(sample: ClassSample, pi: np.ndarray) -> np.ndarray:
+    """``M_b = A^T (diag pi - pi pi^T) A`` per sample, (B, d, d)."""
+    a = sample.a
     api = np.einsum("bk,bki->bi", pi, a)
-    m = np.einsum("bk,bki,bkj->bij", pi, a, a) - np.einsum("bi,bj->bij", api, api)
+    return np.einsum("bk,bki,bkj->bij", pi, a, a) - np.einsum("bi,bj->bij", api, api)
+
+
+def _class_hessian(sample: ClassSample, pi: np.ndarray, power: int = 1) -> np.ndarray:
+    """mean_b kron(M_b, x_q x_q^T)^power (entrywise power) in row-major vec(W) coordinates."""
+    m, x = _class_curvature(sample, pi) ** power, sample.x_q**power
     d = x.shape[1]
     return np.einsum("bik,bl,bm->ilkm", m, x, x).reshape(d * d, d * d) / x.shape[0]
+
+
+@hessian.register
+def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic", with_stderr: bool = True
+      ) -> Estimate:
+    _cross_entropy_only(loss_name)
+    pi = softmax(class_logits(sample, w), axis=1)
+    second = _class_hessian(sample, pi, power=2) if with_stderr else None
+    return _with_stderr(_class_hessian(sample, pi), second, pi.shape[0])
+
+
+def _query_logits(sample: ClassSample, q: np.ndarray) -> np.ndarray:
+    """``u_b = A_b Q x_b`` for q = vec(Q): the direction q as seen by each sample's logits."""
+    d = sample.x_q.shape[1]
+    return class_logits(sample, q.reshape(d, d))
+
+
+@rayleigh_terms.register
+def _(sample: ClassSample, w: np.ndarray, q: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
+    """``u^T (diag pi - pi pi^T) u = Var_pi(u)`` per sample."""
+    _cross_entropy_only(loss_name)
+    pi = softmax(class_logits(sample, w), axis=1)
+    u = _query_logits(sample, q)
+    mean_u = np.einsum("bk,bk->b", pi, u)
+    return np.einsum("bk,bk->b", pi, u * u) - mean_u**2
+
+
+@eigen_gradient.register
+def _(sample: ClassSample, w: np.ndarray, q: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
+    """``mean_b sum_k g_bk a_bk x_b^T`` with
+    ``g_k = d Var_pi(u) / d z_k = pi_k [(u_k - pi . u)^2 - Var_pi(u)]``."""
+    _cross_entropy_only(loss_name)
+    pi = softmax(class_logits(sample, w), axis=1)
+    u = _query_logits(sample, q)
+    dev = u - np.einsum("bk,bk->b", pi, u)[:, None]
+    var = np.einsum("bk,bk->b", pi, dev * dev)
+    return _class_mean_gradient(sample, pi * (dev * dev - var[:, None]))
 
 
 @loss_grad_hess.register

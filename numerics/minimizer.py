@@ -24,7 +24,7 @@ from numerics import estimators
 from numerics.newton import ray_newton
 from numerics.priors import MixturePrior, TaskPrior
 from numerics.reduced_loss import alpha_star
-from numerics.sufficient_stats import ClassNoise, Sample, class_counts, sample_classes
+from numerics.sufficient_stats import ClassNoise, Sample, class_counts, draw_class_noise, sample_classes
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,10 @@ class Minimizer:
     alpha: float | None = None
     cov: np.ndarray | None = None  # covariance of vec(W) (Monte Carlo only)
     iterations: int = 0
+
+    def covariance(self) -> np.ndarray:
+        """Covariance of vec(W): zero for the deterministic routes."""
+        return np.zeros((self.w.size, self.w.size)) if self.cov is None else self.cov
 
 
 def newton_minimize(sample: Sample, w0: np.ndarray, loss_name: str = "logistic",
@@ -237,3 +241,20 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
         alpha_inf=alpha_inf, alpha_inf_se=float(infl_inf.std(ddof=1) / math.sqrt(size)),
         gap=np.array(alphas) - alpha_inf, gap_cov=np.atleast_2d(np.cov(diff)) / size,
     )
+
+
+def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Generator,
+                         size: int = 200_000) -> Minimizer:
+    """W*(N) = alpha(N) Lambda^-1 of an invariant prior (SPEC §C.2): binary by quadrature; c
+    classes ``c Lambda^-1`` at N = inf (:mod:`theory.minimizer`), else Monte Carlo on the ray
+    (``size`` draws) with the rank-one covariance ``se(alpha)^2 vec(Lambda^-1) vec(Lambda^-1)^T``."""
+    if isinstance(prior, TaskPrior):
+        return quadrature_minimizer(prior, n)
+    if math.isinf(n):
+        return Minimizer(w=prior.classes * prior.precision, error_estimate=0.0, method="limit",
+                         alpha=float(prior.classes))
+    ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), (n,))
+    alpha, se = float(ray.alpha[0]), float(ray.alpha_se[0])
+    p = prior.precision.ravel()
+    return Minimizer(w=alpha * prior.precision, error_estimate=se * float(np.abs(p).max()),
+                     method="monte-carlo-ray", alpha=alpha, cov=se**2 * np.outer(p, p))

@@ -185,3 +185,11 @@ def sample_classes(prior: MixturePrior, noise: ClassNoise, n: float, *, test: bo
 
 #: Either label space's sample; the estimators dispatch on which one they get.
 Sample = PromptSample | ClassSample
+
+
+def draw_sample(prior: TaskPrior | MixturePrior, rng: np.random.Generator, size: int, n: float
+                ) -> Sample:
+    """``size`` training prompts of length ``n`` from either label space's prior."""
+    if isinstance(prior, MixturePrior):
+        return sample_classes(prior, draw_class_noise(rng, size, prior.d, prior.classes), n)
+    return sample(prior, draw_noise(rng, size, prior.d), n)

@@ -18,10 +18,21 @@ def quick_run():
     return run(list(DEFAULT_CLAIMS), PROFILES["quick"], SEED)
 
 
+#: Outcomes the quick budget does not decide; they must not FAIL.  The exponent of c in
+#: max|G_ij| has 99.99% CI [0.73, 1.31] around the claimed 1 (seed 20241015): the local
+#: exponents still fall at c = 64 (see checks/a3m_minimizer.py).
+UNDECIDED_AT_QUICK = {"A3m": "exponent of c in max|G_ij|"}
+
+
 @pytest.mark.parametrize("claim", sorted(DEFAULT_CLAIMS))
 def test_claim_passes(quick_run, claim: str) -> None:
     result = next(c for c in quick_run.claims if c.id == claim)
-    assert result.verdict is Verdict.PASS, [(o.name, o.verdict, o.statistic) for o in result.outcomes]
+    undecided = UNDECIDED_AT_QUICK.get(claim)
+    for o in result.outcomes:
+        if undecided and o.name.startswith(undecided):
+            assert o.verdict is not Verdict.FAIL, (o.name, o.statistic, o.uncertainty)
+        else:
+            assert o.verdict is Verdict.PASS, (o.name, o.verdict, o.statistic)
 
 
 @pytest.mark.parametrize("control", [c.id for c in CONTROLS if c.claim in DEFAULT_CLAIMS])
@@ -50,8 +61,8 @@ def test_claim_stream_does_not_depend_on_selection() -> None:
     assert alone.as_dict()["statistic"] == together.as_dict()["statistic"]
 
 
-def test_multiclass_checks_run_opt_in() -> None:
-    """A3m and A5m (issue 3, opt-in) at the smoke budget: every c gets its outcomes, the base
+def test_multiclass_checks_sweep_c() -> None:
+    """A3m and A5m at the smoke budget: every c gets its outcomes, the base
     setting its c-exponents, and each multi-class control runs only its own c (the c-rate
     controls sweep c like the base settings)."""
     budget = PROFILES["smoke"]
@@ -68,3 +79,15 @@ def test_multiclass_checks_run_opt_in() -> None:
         sweeps = control.control.make(budget).classes is not None
         expected = len(claims[control.control.claim].outcomes) if sweeps else 2
         assert len(control.result.outcomes) == expected, control.control.id
+
+
+def test_run_classes_puts_a1_a2_on_the_c_class_model() -> None:
+    """``run --classes 4``: A1 and A2 check the 4-class softmax model, A3m one c; binary-only
+    claims keep their binary settings."""
+    result = run(["A1", "A2", "A3", "A3m"], PROFILES["smoke"], 5, classes=4)
+    by_id = {c.id: c for c in result.claims}
+    for claim in ("A1", "A2", "A3m"):
+        assert all("c=4" in label for label in by_id[claim].settings), by_id[claim].settings
+        assert by_id[claim].settings[next(iter(by_id[claim].settings))]["prior"]["classes"] == 4
+    assert not any(o.name.startswith("exponent of c") for o in by_id["A3m"].outcomes)
+    assert all("classes" not in s["prior"] for s in by_id["A3"].settings.values())

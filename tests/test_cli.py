@@ -8,6 +8,9 @@ import sys
 import pytest
 
 from checks import cli, report
+from checks.registry import CONTROLS
+from checks.runner import ControlResult, RunResult
+from checks.verdict import CheckResult, Verdict
 
 
 @pytest.mark.parametrize("argv,field", [
@@ -22,6 +25,7 @@ from checks import cli, report
     (["run", "--claims", "A9"], "--claims"),
     (["run", "--profile", "huge"], "--profile"),
     (["run", "--seed", "-3"], "--seed"),
+    (["run", "--classes", "1"], "--classes"),
     (["minimizer", "--d", "2", "--N", "8", "--classes", "1"], "--classes"),
     (["minimizer", "--d", "2", "--N", "8", "--classes", "3", "--prior", "antipodal"], "--prior"),
     (["tv", "--d", "2", "--N", "8", "--M", "8", "--classes", "3", "--p-plus", "0.6"], "--p-plus"),
@@ -58,7 +62,7 @@ def test_tv_limits(capsys) -> None:
 
 def test_run_writes_reports(tmp_path, capsys) -> None:
     status = cli.main(["run", "--profile", "smoke", "--claims", "A3", "--report-dir", str(tmp_path)])
-    assert status in (0, 1)
+    assert status in (0, 1, 3)
     rep = json.loads((tmp_path / "report.json").read_text())
     claim = rep["claims"][0]
     for key in ("id", "statement", "verdict", "statistic", "stderr_or_ci", "criterion", "seed", "budget"):
@@ -98,3 +102,18 @@ def test_minimizer_and_tv_for_c_classes(capsys) -> None:
                      "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert 0 < out["stderr"] < out["tv"] < 1
+
+
+def test_run_exit_status_tells_refuted_from_undecided() -> None:
+    """0 all PASS and all controls detected; 1 a FAIL or a missed control; 3 only INCONCLUSIVE."""
+
+    def claim(verdict: Verdict) -> CheckResult:
+        return CheckResult(id="A1", statement="", verdict=verdict, outcomes=[], seed=0, budget={},
+                           settings={}, method="", elapsed_s=0.0)
+
+    control = CONTROLS[0]  # expects FAIL
+    detected, missed = (ControlResult(control, claim(v)) for v in (Verdict.FAIL, Verdict.PASS))
+    assert RunResult([claim(Verdict.PASS)], [detected]).exit_status == 0
+    assert RunResult([claim(Verdict.INCONCLUSIVE)], [detected]).exit_status == 3
+    assert RunResult([claim(Verdict.INCONCLUSIVE), claim(Verdict.FAIL)], [detected]).exit_status == 1
+    assert RunResult([claim(Verdict.INCONCLUSIVE)], [missed]).exit_status == 1

@@ -73,6 +73,38 @@ def test_two_classes_equal_the_binary_estimators(rng: np.random.Generator) -> No
         np.testing.assert_allclose(ours, ref, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(estimators.gradient(s, w).stderr, estimators.gradient(binary, w).stderr,
                                rtol=1e-9)
+    # the curvature pieces A1 and A2 use: Hessian standard errors, Rayleigh terms, eigen-gradient
+    q = rng.standard_normal(d * d)
+    q /= np.linalg.norm(q)
+    ours, ref = (estimators.hessian(x, w) for x in (s, binary))
+    np.testing.assert_allclose(ours.stderr, ref.stderr, rtol=1e-9, atol=1e-13)
+    for name in ("rayleigh_terms", "eigen_gradient"):
+        ours, ref = (getattr(estimators, name)(x, w, q) for x in (s, binary))
+        np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-13, err_msg=name)
+
+
+def test_class_curvature_pieces(rng: np.random.Generator) -> None:
+    """c = 4: the Rayleigh terms average to q^T H q, the Hessian's standard errors are those of
+    the explicit per-sample Hessians, and d lambda_min / dW matches central differences."""
+    d, c = 2, 4
+    s = _class_sample(rng, 1500, c, d)
+    w = rng.standard_normal((d, d))
+    h = estimators.hessian(s, w)
+    vals, vecs = np.linalg.eigh(h.value)
+    q = vecs[:, 0]
+    assert estimators.rayleigh_terms(s, w, q).mean() == pytest.approx(vals[0], rel=1e-10)
+    explicit = np.stack([estimators.hessian(estimators.take(s, [b]), w, with_stderr=False).value
+                         for b in range(300)])
+    sub = estimators.hessian(estimators.take(s, np.arange(300)), w)
+    np.testing.assert_allclose(sub.stderr, explicit.std(axis=0, ddof=1) / np.sqrt(300), rtol=1e-8, atol=1e-14)
+    eps, fd = 1e-6, np.zeros(d * d)
+    for p in range(d * d):
+        e = np.zeros(d * d)
+        e[p] = eps
+        lam = [np.linalg.eigvalsh(estimators.hessian(s, w + sign * e.reshape(d, d),
+                                                     with_stderr=False).value)[0] for sign in (1, -1)]
+        fd[p] = (lam[0] - lam[1]) / (2 * eps)
+    np.testing.assert_allclose(estimators.eigen_gradient(s, w, q).ravel(), fd, atol=1e-7)
 
 
 def test_two_class_minimizer_agrees_with_binary_quadrature(rng: np.random.Generator) -> None:
