@@ -24,22 +24,24 @@ from checks.runner import run
 from checks.setting import PROFILES
 
 
-def one_seed(args: tuple[str, int]) -> dict:
-    profile, seed = args
-    result = run(list(DEFAULT_CLAIMS), PROFILES[profile], seed)
+def one_seed(args: tuple[str, int, tuple[str, ...]]) -> dict:
+    profile, seed, claims = args
+    result = run(list(claims), PROFILES[profile], seed)
     return {
         "seed": seed,
         "claims": {c.id: c.verdict.value for c in result.claims},
+        "outcomes": {c.id: {o.name: o.verdict.value for o in c.outcomes} for c in result.claims},
         "controls": {c.control.id: c.detected for c in result.controls},
     }
 
 
-def sweep(profile: str, seeds: int, jobs: int, rows_path: Path | None = None) -> dict:
+def sweep(profile: str, seeds: int, jobs: int, rows_path: Path | None = None,
+          claims: tuple[str, ...] = DEFAULT_CLAIMS) -> dict:
     """Run every seed; each finished seed is appended to ``rows_path`` (JSON lines) at once,
     so an interrupted sweep keeps what it measured."""
     rows = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for row in pool.map(one_seed, [(profile, s) for s in range(seeds)]):
+        for row in pool.map(one_seed, [(profile, s, claims) for s in range(seeds)]):
             rows.append(row)
             if rows_path is not None:
                 with rows_path.open("a") as fh:
@@ -72,13 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=100)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--claims", default=",".join(DEFAULT_CLAIMS),
+                   help="comma-separated claim ids (default: every claim of the default run)")
     a = p.parse_args(argv)
     rows_path = None
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         rows_path = a.out.with_suffix(".rows.jsonl")
         rows_path.unlink(missing_ok=True)
-    out = sweep(a.profile, a.seeds, a.jobs, rows_path)
+    out = sweep(a.profile, a.seeds, a.jobs, rows_path, tuple(a.claims.split(",")))
     for cid, r in out["claims"].items():
         print(f"{cid}: false-FAIL {r['fail_rate']:.3f}  INCONCLUSIVE {r['inconclusive_rate']:.3f}")
     for cid, r in out["controls"].items():
