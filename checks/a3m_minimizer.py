@@ -9,8 +9,8 @@ ray (:func:`numerics.minimizer.class_ray`), split as
 
 * The first bracket (the *gap*) is estimated on common draws with an antithetic twin and a
   count control variate; its relative error is flat in N (quick budget: 0.3-1.1%) and
-  enters the fit's weights and covariance.  Its log-log slope in N (1/N correction term)
-  must be <= -1.
+  enters the fit's weights and covariance.  Its log-log slope in N (1/N and 1/N^2
+  correction terms, over N >= c^2: :func:`checks.common.asymptotic_window`) must be <= -1.
 * The second is 0 by the first-order condition at ``c Lambda^-1`` (:mod:`theory.minimizer`);
   a z-test of the Monte Carlo alpha_c(inf) against c checks it.  That test resolves
   |alpha_c(inf) - c| only to its standard error (~0.02 c), which is why the slope is fitted to the
@@ -18,8 +18,8 @@ ray (:func:`numerics.minimizer.class_ray`), split as
 * c-dependence (the base setting, which sweeps c): at fixed N, the exponent of c in
   max|G_ij| must be <= 1 (log-log fit over ``budget.class_exponent_classes``, which reach
   further in c than the N-slopes, with 1/c and 1/c^2 correction terms: the local exponents
-  fall with c -- 1.19, 1.12, 1.06 for c = 8..16, 16..32, 32..64 at N = 2^18 -- so the claim
-  is read as one about large c).
+  fall with c -- about 1.3 over c = 2..8, 1.07 over c = 32..64 at N = 2^18 (quick budget,
+  seed 20241015) -- so the claim is read as one about large c).
   ``N max|G_ij|`` against c is tabulated (beyond the paper).
 """
 

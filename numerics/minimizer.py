@@ -116,6 +116,23 @@ class ClassRay:
     gap: np.ndarray
     gap_cov: np.ndarray
 
+    def anchored(self, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """alpha_c(N) and its standard error when alpha_c(inf) = ``limit`` is known exactly
+        (``c`` under the paper's training law, :mod:`theory.minimizer`).
+
+        The Monte Carlo ``alpha_c(inf) - limit`` has mean zero, so it is a control variate for
+        alpha_c(N) on the same draws; with the variance-minimising coefficient
+        ``beta = Cov(alpha(N), alpha(inf)) / Var(alpha(inf))`` the variance is
+        ``Var(alpha(N)) (1 - rho^2)``.  The covariance comes from the three stored variances:
+        ``Var(gap) = Var(alpha(N)) + Var(alpha(inf)) - 2 Cov``.  At large N, rho -> 1 and the
+        error is the gap's, O(1/N).
+        """
+        var_n, var_inf = self.alpha_se**2, self.alpha_inf_se**2
+        cov = (var_n + var_inf - np.diag(self.gap_cov)) / 2
+        beta = cov / var_inf
+        return (self.alpha - beta * (self.alpha_inf - limit),
+                np.sqrt(np.maximum(var_n - cov**2 / var_inf, 0.0)))
+
 
 @dataclass(frozen=True)
 class RayProjections:
@@ -247,14 +264,18 @@ def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.rand
                          size: int = 200_000) -> Minimizer:
     """W*(N) = alpha(N) Lambda^-1 of an invariant prior (SPEC §C.2): binary by quadrature; c
     classes ``c Lambda^-1`` at N = inf (:mod:`theory.minimizer`), else Monte Carlo on the ray
-    (``size`` draws) with the rank-one covariance ``se(alpha)^2 vec(Lambda^-1) vec(Lambda^-1)^T``."""
+    (``size`` draws; anchored to alpha_c(inf) = c where the training law is the paper's) with
+    the rank-one covariance ``se(alpha)^2 vec(Lambda^-1) vec(Lambda^-1)^T``."""
     if isinstance(prior, TaskPrior):
         return quadrature_minimizer(prior, n)
     if math.isinf(n):
         return Minimizer(w=prior.classes * prior.precision, error_estimate=0.0, method="limit",
                          alpha=float(prior.classes))
     ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), (n,))
-    alpha, se = float(ray.alpha[0]), float(ray.alpha_se[0])
+    if prior.trains_like_paper:
+        alpha, se = (float(v[0]) for v in ray.anchored(float(prior.classes)))
+    else:
+        alpha, se = float(ray.alpha[0]), float(ray.alpha_se[0])
     p = prior.precision.ravel()
     return Minimizer(w=alpha * prior.precision, error_estimate=se * float(np.abs(p).max()),
                      method="monte-carlo-ray", alpha=alpha, cov=se**2 * np.outer(p, p))

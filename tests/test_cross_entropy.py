@@ -141,8 +141,8 @@ def test_ray_projections_reproduce_the_explicit_logits(rng: np.random.Generator)
 
 
 def test_class_ray_matches_binary_quadrature_at_two_classes(rng: np.random.Generator) -> None:
-    """alpha_c(N), the gap alpha_c(N) - alpha_c(inf) and alpha_c(inf) by Monte Carlo (c = 2)
-    against the binary quadrature of the same law (alpha(inf) = 2 exactly): z-tests,
+    """alpha_c(N), the gap alpha_c(N) - alpha_c(inf), alpha_c(inf) and alpha_c(N) anchored to
+    alpha(inf) = 2 by Monte Carlo (c = 2) against the binary quadrature of the same law: z-tests,
     Bonferroni at family-wise level ALPHA; and a 20% error in the gap is rejected."""
     d, grid = 2, (32, 256)
     prior = MixturePrior(d=d, classes=2, cov=toeplitz_cov(d))
@@ -150,8 +150,10 @@ def test_class_ray_matches_binary_quadrature_at_two_classes(rng: np.random.Gener
     ref = np.array([alpha_star(TaskPrior(d=d, kind="independent", cov=toeplitz_cov(d)), n).alpha
                     for n in grid])
     gap_se = np.sqrt(np.diag(ray.gap_cov))
+    anchored, anchored_se = ray.anchored(2.0)
+    assert np.all(anchored_se < ray.alpha_se)
     z = np.r_[(ray.alpha - ref) / ray.alpha_se, (ray.gap - (ref - 2)) / gap_se,
-              (ray.alpha_inf - 2) / ray.alpha_inf_se]
+              (ray.alpha_inf - 2) / ray.alpha_inf_se, (anchored - ref) / anchored_se]
     crit = stats.norm.ppf(1 - ALPHA / (2 * z.size))
     assert np.all(np.abs(z) < crit), z
     assert np.all(np.abs(ray.gap - 1.2 * (ref - 2)) / gap_se > crit)
