@@ -7,7 +7,7 @@ from scipy import stats
 from scipy.special import expit
 
 from numerics import estimators
-from numerics.minimizer import RayProjections, class_ray, full_minimizer
+from numerics.minimizer import RayProjections, class_ray, full_minimizer, population_minimizer
 from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 from numerics.reduced_loss import alpha_star
 from numerics.sufficient_stats import (
@@ -118,6 +118,21 @@ def test_two_class_minimizer_agrees_with_binary_quadrature(rng: np.random.Genera
     assert stats.chi2.sf(float(delta @ np.linalg.solve(full.cov, delta)), d * d) > ALPHA
     wrong = (full.w - 1.05 * ref).ravel()  # power: a 5% error in alpha is rejected
     assert stats.chi2.sf(float(wrong @ np.linalg.solve(full.cov, wrong)), d * d) < ALPHA
+
+
+def test_symmetry_reduction_matches_the_full_matrix_minimizer(rng: np.random.Generator) -> None:
+    """c = 5: Newton in all d^2 coordinates on explicit sufficient statistics against the ray
+    W* = alpha_c(N) Lambda^-1 (anchored at alpha_c(inf) = c) on independent draws: chi-square
+    with the sum of both covariances; a 5% error in alpha is rejected."""
+    d, c, n = 2, 5, 24
+    prior = MixturePrior(d=d, classes=c, cov=toeplitz_cov(d))
+    full = full_minimizer(sample_classes(prior, draw_class_noise(rng, 200_000, d, c), n))
+    ray = population_minimizer(prior, n, rng, 200_000)
+    cov = full.cov + ray.covariance()
+    for scale, reject in ((1.0, False), (1.05, True)):
+        delta = (full.w - scale * ray.w).ravel()
+        p_value = stats.chi2.sf(float(delta @ np.linalg.solve(cov, delta)), d * d)
+        assert bool(p_value < ALPHA) is reject, (scale, p_value)
 
 
 def test_ray_projections_reproduce_the_explicit_logits(rng: np.random.Generator) -> None:
