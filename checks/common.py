@@ -89,6 +89,17 @@ def asymptotic_window(n: np.ndarray, classes: int) -> np.ndarray:
     return np.asarray(n) >= classes**2
 
 
+def bound_reading(ci: tuple[float, float], claimed: float, what: str) -> str:
+    """How tight a claimed exponent is, read from the CI of the fitted one (beyond the paper)."""
+    lo, hi = ci
+    interval = f"the fitted exponent's CI [{lo:.3g}, {hi:.3g}]"
+    if hi < claimed:
+        return f"{what}: loose -- {interval} lies below the claimed {claimed:g}"
+    if lo > claimed:
+        return f"{what}: exceeded -- {interval} lies above the claimed {claimed:g}"
+    return f"{what}: {interval} contains the claimed {claimed:g} (tight, or not resolved)"
+
+
 def per_check_confidence(confidence: float, parts: int) -> float:
     """Bonferroni: each of ``parts`` outcomes at a level that keeps the check's level."""
     return 1 - (1 - confidence) / parts

@@ -74,6 +74,7 @@ def report_dict(result: RunResult, config: dict) -> dict:
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": config,
         "ok": result.ok,
+        "exit_status": result.exit_status,
         "claims": [c.as_dict() for c in result.claims],
         "controls": [c.as_dict() for c in result.controls],
     }
@@ -95,13 +96,18 @@ def _uncertainty(u: dict) -> str:
     return u.get("method", "")
 
 
+_OVERALL = {0: "OK: every claim PASSes and every control is detected",
+            1: "NOT OK: a claim FAILs or a control is missed",
+            3: "UNDECIDED: no claim FAILs and every control is detected, but some claim is "
+               "INCONCLUSIVE"}
+
+
 def markdown(report: dict) -> str:
     cfg = report["config"]
     lines = [
         "# icl-verify report", "",
         f"Profile `{cfg['profile']}`, seed {cfg['seed']}, generated {report['generated']}. "
-        f"Overall: **{'OK' if report['ok'] else 'NOT OK'}** (all claims PASS and all "
-        "controls detected).", "",
+        f"Overall: **{_OVERALL[report['exit_status']]}** (exit status {report['exit_status']}).", "",
         "## Claims", "",
         "| id | claim | verdict | statistic | uncertainty | deciding criterion |",
         "|---|---|---|---|---|---|",
@@ -125,6 +131,8 @@ def markdown(report: dict) -> str:
                       f"- uncertainty: {_uncertainty(o['uncertainty'])} "
                       f"({o['uncertainty'].get('method', '')})",
                       f"- criterion: {o['criterion']}", ""]
+            if "reading" in o["evidence"]:
+                lines[-1:] = [f"- beyond the paper: {o['evidence']['reading']}", ""]
             if "table" in o["evidence"]:
                 lines += [o["evidence"]["table"], ""]
     return "\n".join(lines) + "\n"
