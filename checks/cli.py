@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from checks.junit import junit_xml
 from checks.registry import CLAIMS, DEFAULT_CLAIMS
-from checks.report import run_config, to_json, write_reports
+from checks.report import atomic_write, run_config, to_json, write_reports
 from checks.runner import run
 from checks.setting import PROFILES
 from numerics.config import ConfigError, parse_prompt_length
@@ -92,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="run A1, A2 on the c-class softmax model and A3m, A5m at this c only "
                         "(default: A1, A2 binary, i.e. c = 2; A3m, A5m sweep c)")
     r.add_argument("--report-dir", type=Path, default=Path("reports"))
+    r.add_argument("--junit-xml", type=Path, default=None, metavar="PATH",
+                   help="also write the verdicts as JUnit XML (one testcase per claim and control)")
 
     def setting_options(q: argparse.ArgumentParser) -> None:
         q.add_argument("--d", type=_int, required=True)
@@ -165,6 +168,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(args.claims, budget, args.seed, progress=log, classes=args.classes)
     config = run_config(args.profile, budget.describe(), args.claims, args.seed, args.classes)
     report = write_reports(result, config, args.report_dir)
+    if args.junit_xml is not None:
+        atomic_write(args.junit_xml, junit_xml(report))
     for c in report["claims"]:
         print(f"{c['id']}: {c['verdict']}  ({c['deciding_outcome']}: {c['statistic']})")
     for c in report["controls"]:

@@ -1,0 +1,41 @@
+"""The verdicts as a JUnit XML file, so that CI systems show each claim and control natively.
+
+One ``<testcase>`` per claim (classname ``icl-verify.claims``) and per negative control
+(``icl-verify.controls``): a FAILing claim or a missed control is a ``<failure>``, an
+INCONCLUSIVE claim is ``<skipped>`` (undecided, not refuted).  The elements and attributes are
+those pytest's ``--junitxml`` writes, which Jenkins, GitLab and GitHub reporters read.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+
+def _case(suite: ET.Element, classname: str, name: str, seconds: float, outcome: str | None,
+          message: str) -> None:
+    case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{seconds:.3f}")
+    if outcome is not None:
+        ET.SubElement(case, outcome, message=message).text = message
+
+
+def junit_xml(report: dict) -> str:
+    """JUnit XML for a report as written to ``report.json``."""
+    root = ET.Element("testsuites")
+    suite = ET.SubElement(root, "testsuite", name="icl-verify", timestamp=report["generated"])
+    for c in report["claims"]:
+        message = (f"{c['verdict']}: {c['deciding_outcome']}: statistic {c['statistic']}; "
+                   f"criterion: {c['criterion']}")
+        outcome = {"PASS": None, "FAIL": "failure", "INCONCLUSIVE": "skipped"}[c["verdict"]]
+        _case(suite, "icl-verify.claims", f"{c['id']}: {c['statement']}", c["elapsed_s"], outcome,
+              message)
+    for c in report["controls"]:
+        message = (f"{c['verdict']} (expected {c['expected']}) on {c['setting']}: "
+                   f"statistic {c['statistic']}")
+        _case(suite, "icl-verify.controls", f"{c['id']} ({c['claim']})", c["elapsed_s"],
+              None if c["detected"] else "failure", message)
+    cases = suite.findall("testcase")
+    counts = {tag: sum(case.find(tag) is not None for case in cases) for tag in ("failure", "skipped")}
+    suite.attrib.update(tests=str(len(cases)), failures=str(counts["failure"]), errors="0",
+                        skipped=str(counts["skipped"]),
+                        time=f"{sum(float(case.get('time')) for case in cases):.3f}")
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
