@@ -20,7 +20,6 @@ from checks.runner import run
 from checks.setting import PROFILES
 from numerics.config import ConfigError, parse_prompt_length
 from numerics.estimators import Estimate
-from numerics.minimizer import population_minimizer
 from numerics.priors import PRIOR_KINDS, MixturePrior, TaskPrior
 from numerics.sufficient_stats import draw_class_noise
 from numerics.tv import class_tv_per_sample, expected_tv, trained_weights
@@ -183,15 +182,10 @@ def _cmd_minimizer(args: argparse.Namespace) -> int:
     prior = _prior(args)
     _check_samples(args)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
-    if isinstance(prior, MixturePrior):
-        star = population_minimizer(prior, args.N, rng, args.samples)
-        print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
-                       "method": star.method, "N": args.N, "classes": prior.classes,
-                       "prior": prior.describe()}))
-        return 0
     star = trained_weights(prior, args.N, rng, train_size=args.samples)
+    classes = {"classes": prior.classes} if isinstance(prior, MixturePrior) else {}
     print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
-                   "method": star.method, "N": args.N, "prior": prior.describe()}))
+                   "method": star.method, "N": args.N, **classes, "prior": prior.describe()}))
     return 0
 
 
@@ -200,7 +194,7 @@ def _cmd_tv(args: argparse.Namespace) -> int:
     _check_samples(args)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
     if isinstance(prior, MixturePrior):
-        w = population_minimizer(prior, args.N, rng, args.samples).w
+        w = trained_weights(prior, args.N, rng, train_size=args.samples).w
         noise = draw_class_noise(rng, args.samples, prior.d, prior.classes)
         tv = class_tv_per_sample(prior, noise, args.M, w)
         est = Estimate(tv.mean(), tv.std(ddof=1) / math.sqrt(tv.size))

@@ -60,7 +60,7 @@ def base_settings(claim: str, budget: Budget, classes: int | None = None) -> lis
     """
     d = budget.class_dim
     if classes is not None and claim in CLASS_FORM:
-        return [Setting(label=f"independent, d={d}, c={classes}", prior=base_mixture(d, classes))]
+        return [Setting(label=f"independent, d={d}, c={classes}", prior=_mixture(budget, classes))]
     if claim in MULTICLASS:
         return [Setting(label=f"independent, d={d}", prior=_mixture(budget), classes=budget.classes)]
     return [Setting(label=f"{kind}, d={budget.dims[kind]}",

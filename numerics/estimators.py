@@ -224,20 +224,21 @@ def _(sample: ClassSample, w: np.ndarray, loss_name: str = "logistic", with_stde
     return _with_stderr(_class_hessian(sample, pi), second, pi.shape[0])
 
 
-def _query_logits(sample: ClassSample, q: np.ndarray) -> np.ndarray:
-    """``u_b = A_b Q x_b`` for q = vec(Q): the direction q as seen by each sample's logits."""
-    d = sample.x_q.shape[1]
-    return class_logits(sample, q.reshape(d, d))
+def _logit_spread(sample: ClassSample, w: np.ndarray, q: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``pi = softmax(A W x)``, the deviations ``u - pi . u`` and ``Var_pi(u)`` per sample, for
+    ``u = A Q x`` with q = vec(Q): the direction q as seen by each sample's logits."""
+    pi = softmax(class_logits(sample, w), axis=1)
+    u = class_logits(sample, q.reshape(w.shape))
+    dev = u - np.einsum("bk,bk->b", pi, u)[:, None]
+    return pi, dev, np.einsum("bk,bk->b", pi, dev * dev)
 
 
 @rayleigh_terms.register
 def _(sample: ClassSample, w: np.ndarray, q: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
     """``u^T (diag pi - pi pi^T) u = Var_pi(u)`` per sample."""
     _cross_entropy_only(loss_name)
-    pi = softmax(class_logits(sample, w), axis=1)
-    u = _query_logits(sample, q)
-    mean_u = np.einsum("bk,bk->b", pi, u)
-    return np.einsum("bk,bk->b", pi, u * u) - mean_u**2
+    return _logit_spread(sample, w, q)[2]
 
 
 @eigen_gradient.register
@@ -245,10 +246,7 @@ def _(sample: ClassSample, w: np.ndarray, q: np.ndarray, loss_name: str = "logis
     """``mean_b sum_k g_bk a_bk x_b^T`` with
     ``g_k = d Var_pi(u) / d z_k = pi_k [(u_k - pi . u)^2 - Var_pi(u)]``."""
     _cross_entropy_only(loss_name)
-    pi = softmax(class_logits(sample, w), axis=1)
-    u = _query_logits(sample, q)
-    dev = u - np.einsum("bk,bk->b", pi, u)[:, None]
-    var = np.einsum("bk,bk->b", pi, dev * dev)
+    pi, dev, var = _logit_spread(sample, w, q)
     return _class_mean_gradient(sample, pi * (dev * dev - var[:, None]))
 
 

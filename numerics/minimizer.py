@@ -260,7 +260,7 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
     )
 
 
-def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Generator,
+def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Generator | None,
                          size: int = 200_000) -> Minimizer:
     """W*(N) = alpha(N) Lambda^-1 of an invariant prior (SPEC §C.2): binary by quadrature; c
     classes ``c Lambda^-1`` at N = inf (:mod:`theory.minimizer`), else Monte Carlo on the ray
@@ -271,6 +271,8 @@ def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.rand
     if math.isinf(n):
         return Minimizer(w=prior.classes * prior.precision, error_estimate=0.0, method="limit",
                          alpha=float(prior.classes))
+    if rng is None:
+        raise ValueError("rng: W* of c classes at finite N needs a random stream")
     ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), (n,))
     if prior.trains_like_paper:
         alpha, se = (float(v[0]) for v in ray.anchored(float(prior.classes)))

@@ -23,17 +23,18 @@ def ray_newton(derivatives: Callable[[float], tuple[float, float]], alpha0: floa
             hi = min(hi, alpha)
         else:
             lo = max(lo, alpha)
+        step_tol = tol * max(1.0, abs(alpha))
         nxt = alpha - g / hess if hess > 0 else math.nan
         # converged: tested before the bracket, since a step below one ulp lands on the
         # bracket's end and would otherwise be taken for an overshoot
-        if abs(nxt - alpha) <= tol * max(1.0, abs(alpha)):
+        if abs(nxt - alpha) <= step_tol:
             return nxt
         if not (lo < nxt < hi):
             if math.isinf(lo) or math.isinf(hi):
                 nxt = alpha - math.copysign(max(1.0, abs(alpha)), g)
             else:
                 nxt = 0.5 * (lo + hi)
-        if abs(nxt - alpha) <= tol * max(1.0, abs(alpha)):
-            return nxt
+            if abs(nxt - alpha) <= step_tol:
+                return nxt
         alpha = nxt
     raise RuntimeError("ray_newton: no convergence")

@@ -20,16 +20,20 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expit, softmax
 
+from numerics import estimators
 from numerics.estimators import Estimate
-from numerics.minimizer import Minimizer, full_minimizer, quadrature_minimizer
+from numerics.minimizer import Minimizer, full_minimizer, population_minimizer, quadrature_minimizer
 from numerics.priors import MixturePrior, TaskPrior
 from numerics.sufficient_stats import ClassNoise, ClassSample, PromptNoise, draw_noise, sample, sample_classes
 from theory.bayes import class_logits, log_odds
 
 
-def trained_weights(prior: TaskPrior, n: float, rng: np.random.Generator | None = None,
+def trained_weights(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Generator | None = None,
                     train_size: int = 200_000) -> Minimizer:
-    """W*(N): ``2 Lambda^-1`` for N = inf; quadrature for invariant priors; else Monte Carlo."""
+    """W*(N): c classes by :func:`numerics.minimizer.population_minimizer`; binary
+    ``2 Lambda^-1`` for N = inf, quadrature for invariant priors, else Monte Carlo."""
+    if isinstance(prior, MixturePrior):
+        return population_minimizer(prior, n, rng, train_size)
     if math.isinf(n):
         return Minimizer(w=2 * prior.precision, error_estimate=0.0, method="limit", alpha=2.0)
     if prior.invariant:
@@ -75,7 +79,7 @@ def _bayes_posterior(prior: MixturePrior, s: ClassSample) -> np.ndarray:
 def class_tv(prior: MixturePrior, s: ClassSample, w: np.ndarray) -> np.ndarray:
     """c classes: ``TV = (1/2) sum_k |P(k | x_q) - softmax(A_M W x_q)_k|`` per sample of a test
     sample, with the Bayes posterior of the test-time law (:func:`theory.bayes.class_logits`)."""
-    return _class_tv(_bayes_posterior(prior, s), np.einsum("bki,ij,bj->bk", s.a, w, s.x_q))
+    return _class_tv(_bayes_posterior(prior, s), estimators.class_logits(s, w))
 
 
 def class_tv_on_ray(prior: MixturePrior, s: ClassSample) -> Callable[[float], np.ndarray]:
@@ -85,7 +89,7 @@ def class_tv_on_ray(prior: MixturePrior, s: ClassSample) -> Callable[[float], np
     each alpha costs O(Bc) instead of O(B c d^2).
     """
     bayes = _bayes_posterior(prior, s)
-    z = np.einsum("bki,ij,bj->bk", s.a, prior.precision, s.x_q)
+    z = estimators.class_logits(s, prior.precision)
     return lambda alpha: _class_tv(bayes, alpha * z)
 
 
