@@ -11,7 +11,7 @@ point found, on an independent sample:
 
 The convexity inequality is also tested along random segments in the largest ball: the
 per-sample gap ``theta h(s1) + (1-theta) h(s2) - h(s_theta)`` must not be significantly
-negative.  lambda_min against r is reported (no global strong convexity: it shrinks).
+negative.  lambda_min against r, with both bounds, is reported (no global strong convexity: it shrinks).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
         b = eigen_bounds(held_out, found.w, found.eigenvector, conf, loss)
         verdict = (Verdict.PASS if b.lower > 0 else
                    Verdict.FAIL if b.upper < 0 else Verdict.INCONCLUSIVE)
-        curve.append((r, b.estimate))
+        curve.append({"radius": r, "estimate": b.estimate, "lower": b.lower, "upper": b.upper})
         out.append(Outcome(
             name=f"lambda_min of Hess L on ||W||_F <= {r:g}", setting=setting.label,
             statistic=b.estimate,

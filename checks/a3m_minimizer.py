@@ -64,6 +64,7 @@ def _limit_outcome(prior: MixturePrior, ray: ClassRay, label: str, confidence: f
                                "influence-function SE"},
         criterion=f"two-sided z-test of alpha_c(inf) = {prior.classes}: |z| <= {crit:.3g}",
         verdict=Verdict.PASS if abs(z) <= crit else Verdict.FAIL,
+        evidence={"classes": prior.classes, "claimed": prior.classes},
     )
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from checks.junit import junit_xml
+from checks.progress import Progress
 from checks.registry import CLAIMS, DEFAULT_CLAIMS
-from checks.report import atomic_write, run_config, to_json, write_reports
+from checks.report import atomic_write, rebuild, run_config, to_json, write_reports
 from checks.runner import run
 from checks.setting import PROFILES
 from numerics.config import ConfigError, parse_prompt_length
@@ -25,8 +26,9 @@ from numerics.sufficient_stats import draw_class_noise
 from numerics.tv import class_tv_per_sample, expected_tv, trained_weights
 
 #: CLI flag of each configuration field, for error messages
-_FLAGS = {"d": "--d", "cov": "--cov-diag", "snr": "--snr", "prior": "--prior", "classes": "--classes",
-          "minus_scale": "--minus-scale", "p_plus": "--p-plus", "N": "--N", "M": "--M"}
+_FLAGS = {"directory": "DIR", "d": "--d", "cov": "--cov-diag", "snr": "--snr", "prior": "--prior",
+          "classes": "--classes", "minus_scale": "--minus-scale", "p_plus": "--p-plus", "N": "--N",
+          "M": "--M"}
 
 
 class UsageError(Exception):
@@ -94,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--report-dir", type=Path, default=Path("reports"))
     r.add_argument("--junit-xml", type=Path, default=None, metavar="PATH",
                    help="also write the verdicts as JUnit XML (one testcase per claim and control)")
+
+    rep = sub.add_parser("report", help="redraw report.html and report.md from DIR/report.json "
+                                        "(no recomputation); exit status as the run's")
+    rep.add_argument("directory", type=Path, metavar="DIR")
 
     def setting_options(q: argparse.ArgumentParser) -> None:
         q.add_argument("--d", type=_int, required=True)
@@ -163,8 +169,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.classes is not None and args.classes < 2:
         raise ConfigError("classes", f"must be >= 2, got {args.classes}")
     budget = PROFILES[args.profile]
-    log = lambda msg: print(f"[icl-verify] {msg}", file=sys.stderr, flush=True)  # noqa: E731
-    result = run(args.claims, budget, args.seed, progress=log, classes=args.classes)
+    with Progress(sys.stderr) as progress:
+        result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
     config = run_config(args.profile, budget.describe(), args.claims, args.seed, args.classes)
     report = write_reports(result, config, args.report_dir)
     if args.junit_xml is not None:
@@ -174,8 +180,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for c in report["controls"]:
         print(f"control {c['id']}: {c['verdict']} (expected {c['expected']}) "
               f"{'detected' if c['detected'] else 'NOT DETECTED'}")
-    print(f"reports written to {args.report_dir}/report.json and report.md")
+    _written(args.report_dir)
     return result.exit_status
+
+
+def _written(directory: Path) -> None:
+    print(f"reports written to {directory}: report.html, report.md (figures/), report.json")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    source = args.directory / "report.json"
+    if not source.is_file():
+        raise ConfigError("directory", f"no report.json in {str(args.directory)!r}")
+    try:
+        report = rebuild(args.directory)
+    except (ValueError, KeyError, TypeError) as err:  # not a report this version wrote
+        raise ConfigError("directory", f"{source} is not an icl-verify report ({err!r})") from None
+    _written(args.directory)
+    return report["exit_status"]
 
 
 def _cmd_minimizer(args: argparse.Namespace) -> int:
@@ -208,7 +230,8 @@ def _cmd_tv(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"run": _cmd_run, "minimizer": _cmd_minimizer, "tv": _cmd_tv}[args.command](args)
+        commands = {"run": _cmd_run, "report": _cmd_report, "minimizer": _cmd_minimizer, "tv": _cmd_tv}
+        return commands[args.command](args)
     except UsageError as err:
         print(f"icl-verify: error: {err}", file=sys.stderr)
         return 2

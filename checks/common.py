@@ -13,7 +13,7 @@ from checks.setting import Budget, Setting, stream
 from checks.verdict import Outcome, Verdict, upper_bound_verdict
 from numerics.minimizer import ClassRay, class_ray
 from numerics.priors import MixturePrior
-from numerics.rates import fit_loglog
+from numerics.rates import fit_loglog, percent
 from numerics.sufficient_stats import draw_class_noise
 
 T = TypeVar("T")
@@ -136,10 +136,11 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
         name=name, setting=setting, statistic=fit.slope,
         uncertainty={"stderr": fit.slope_stderr, "ci": list(fit.ci),
                      "confidence": confidence, "method": method},
-        criterion=(f"asymptotic log-log slope <= {claimed:g}: FAIL if the {100 * confidence:.3g}% "
+        criterion=(f"asymptotic log-log slope <= {claimed:g}: FAIL if the {percent(confidence)} "
                    f"CI lies above {claimed:g}; PASS if it reaches below and ends within "
                    f"{resolution:g} of it"),
         verdict=upper_bound_verdict(fit.ci, claimed, resolution),
-        evidence={"fit": fit.as_dict(), "table": fit.table(x_name, y_name)},
+        evidence={"fit": fit.as_dict(), "table": fit.table(x_name, y_name), "claimed": claimed,
+                  "resolution": resolution, "x_name": x_name, "y_name": y_name},
     )
 

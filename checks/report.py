@@ -1,4 +1,5 @@
-"""report.json and report.md, each written atomically (temporary file, then rename)."""
+"""report.json, report.md (with its figures) and report.html, each file written atomically
+(temporary file, then rename)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ import numpy as np
 import scipy
 import sympy
 
+from checks.document import markdown
+from checks.page import page
+from checks.plots import report_figures
 from checks.runner import RunResult
 
 
@@ -45,6 +49,8 @@ def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); a report is for reading (CI artifacts, web servers)
+        os.chmod(tmp, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -80,69 +86,36 @@ def report_dict(result: RunResult, config: dict) -> dict:
     }
 
 
-def _fmt(x: Any) -> str:
-    if isinstance(x, (float, np.floating)):
-        return f"{x:.4g}"
-    return str(x)
-
-
-def _uncertainty(u: dict) -> str:
-    if "ci" in u:
-        return f"CI [{_fmt(u['ci'][0])}, {_fmt(u['ci'][1])}]"
-    if "lower" in u:
-        return f"[{u['lower']:.3g}, {u['upper']:.3g}]"
-    if "p_value" in u:
-        return f"p = {u['p_value']:.3g}"
-    return u.get("method", "")
-
-
-_OVERALL = {0: "OK: every claim PASSes and every control is detected",
-            1: "NOT OK: a claim FAILs or a control is missed",
-            3: "UNDECIDED: no claim FAILs and every control is detected, but some claim is "
-               "INCONCLUSIVE"}
-
-
-def markdown(report: dict) -> str:
-    cfg = report["config"]
-    lines = [
-        "# icl-verify report", "",
-        f"Profile `{cfg['profile']}`, seed {cfg['seed']}, generated {report['generated']}. "
-        f"Overall: **{_OVERALL[report['exit_status']]}** (exit status {report['exit_status']}).", "",
-        "## Claims", "",
-        "| id | claim | verdict | statistic | uncertainty | deciding criterion |",
-        "|---|---|---|---|---|---|",
-    ]
-    for c in report["claims"]:
-        lines.append(f"| {c['id']} | {c['statement']} | **{c['verdict']}** | "
-                     f"{_fmt(c['statistic'])} | {_uncertainty(c['stderr_or_ci'])} | "
-                     f"{c['deciding_outcome']}: {c['criterion']} |")
-    lines += ["", "## Negative controls (SPEC §A.6)", "",
-              "| id | claim | broken setting | expected | verdict | detected |",
-              "|---|---|---|---|---|---|"]
-    for c in report["controls"]:
-        lines.append(f"| {c['id']} | {c['claim']} | {c['setting']} | {c['expected']} | "
-                     f"{c['verdict']} | {'yes' if c['detected'] else '**NO**'} |")
-    for c in report["claims"]:
-        lines += ["", f"## {c['id']}: {c['statement']}", "", f"Method: {c['method']}.", "",
-                  f"Seed {c['seed']}; {c['elapsed_s']:.1f} s.", ""]
-        for o in c["outcomes"]:
-            lines += [f"### {o['name']} ({o['setting']}): {o['verdict']}", "",
-                      f"- statistic: {_fmt(o['statistic'])}",
-                      f"- uncertainty: {_uncertainty(o['uncertainty'])} "
-                      f"({o['uncertainty'].get('method', '')})",
-                      f"- criterion: {o['criterion']}", ""]
-            if "reading" in o["evidence"]:
-                lines[-1:] = [f"- beyond the paper: {o['evidence']['reading']}", ""]
-            if "table" in o["evidence"]:
-                lines += [o["evidence"]["table"], ""]
-    return "\n".join(lines) + "\n"
+def render(report: dict, directory: Path) -> None:
+    """report.md (its figures as SVG files in ``figures/`` beside it) and the self-contained
+    report.html, from a report dict alone: ``icl-verify report DIR`` calls this on a saved
+    report.json without recomputing anything."""
+    figures = report_figures(report)
+    folder = directory / "figures"
+    names = {f"{f.name}.svg" for fs in figures.values() for f in fs}
+    for fs in figures.values():
+        for f in fs:
+            atomic_write(folder / f"{f.name}.svg", f.svg)
+    # figures of an earlier run that this one no longer draws would be stale
+    for old in folder.glob("*.svg"):
+        if old.name not in names:
+            old.unlink()
+    atomic_write(directory / "report.md", markdown(report, figures, lambda f: f"figures/{f.name}.svg"))
+    atomic_write(directory / "report.html", page(report, figures))
 
 
 def write_reports(result: RunResult, config: dict, directory: Path) -> dict:
-    """Write config.json, report.json and report.md; return the report as written."""
+    """Write config.json, report.json, then report.md and report.html; return the report."""
     text = to_json(report_dict(result, config))
     report = json.loads(text)
     atomic_write(directory / "config.json", to_json(config))
     atomic_write(directory / "report.json", text)
-    atomic_write(directory / "report.md", markdown(report))
+    render(report, directory)
+    return report
+
+
+def rebuild(directory: Path) -> dict:
+    """Redraw report.md and report.html from ``directory/report.json``; return the report."""
+    report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    render(report, directory)
     return report

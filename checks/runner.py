@@ -69,18 +69,23 @@ class RunResult:
 
 
 def run(claims: Iterable[str], budget: Budget, seed: int,
-        progress: Callable[[str], None] = lambda _: None, classes: int | None = None) -> RunResult:
+        progress: Callable[[int, int, str], None] = lambda *_: None, classes: int | None = None
+        ) -> RunResult:
     """Every selected claim on its base settings (``classes``: see
-    :func:`checks.registry.base_settings`), then every control of those claims."""
+    :func:`checks.registry.base_settings`), then every control of those claims.
+
+    ``progress(done, total, label)`` is called before each check and once at the end."""
     selected = list(claims)
+    controls = [c for c in CONTROLS if c.claim in selected]
+    total = len(selected) + len(controls)
     results = []
-    for claim in selected:
-        progress(f"claim {claim}")
+    for i, claim in enumerate(selected):
+        progress(i, total, f"claim {claim}")
         results.append(run_check(claim, base_settings(claim, budget, classes), budget, seed, claim))
-    controls = []
-    for control in CONTROLS:
-        if control.claim in selected:
-            progress(f"control {control.id}")
-            result = run_check(control.claim, [control.make(budget)], budget, seed, control.id)
-            controls.append(ControlResult(control, result))
-    return RunResult(results, controls)
+    checked = []
+    for i, control in enumerate(controls, start=len(selected)):
+        progress(i, total, f"control {control.id}")
+        result = run_check(control.claim, [control.make(budget)], budget, seed, control.id)
+        checked.append(ControlResult(control, result))
+    progress(total, total, "done")
+    return RunResult(results, checked)

@@ -25,6 +25,10 @@ Uncertainty of s, combined in quadrature:
 
 The confidence interval is two-sided normal at the requested level.  Variances have a floor
 of ``(1e-12 y)^2`` for floating-point rounding.
+
+The coefficients and their covariance (Birge-inflated, with the truncation error added to the
+slope's variance, so that it agrees with the slope's CI) are kept, so the fitted curve and its
+pointwise band, :func:`curve`, can be redrawn from a saved report without refitting.
 """
 
 from __future__ import annotations
@@ -34,6 +38,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+
+def percent(confidence: float) -> str:
+    """A confidence level as a percentage with the digits that tell it from 100%
+    (0.999 -> "99.9%", 0.99998 -> "99.998%")."""
+    digits = max(3, math.ceil(-math.log10(1 - confidence)) + 1)
+    return f"{100 * confidence:.{digits}g}%"
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,8 @@ class SlopeFit:
     truncation_error: float
     birge_ratio: float
     fitted: np.ndarray
+    coefficients: np.ndarray
+    coefficient_cov: np.ndarray
 
     def local_slopes(self) -> np.ndarray:
         """Slopes between consecutive points (NaN for the first)."""
@@ -58,6 +71,8 @@ class SlopeFit:
 
     def table(self, x_name: str = "x", y_name: str = "y") -> str:
         """Markdown table of the points, their errors, local slopes and the fit."""
+        # a "|" in a name ("max|G_ij|") would end a Markdown table cell
+        x_name, y_name = (name.replace("|", r"\|") for name in (x_name, y_name))
         rows = [f"| {x_name} | {y_name} | stderr | local slope | fit |", "|---|---|---|---|---|"]
         for xi, yi, si, li, fi in zip(self.x, self.y, self.stderr, self.local_slopes(),
                                       self.fitted, strict=True):
@@ -69,7 +84,7 @@ class SlopeFit:
         rows.append(f"fit: log y = b + s log x{corr}; s = {self.slope:.4f} ± "
                     f"{self.slope_stderr:.2g} (SE incl. truncation {self.truncation_error:.2g}, "
                     f"Birge ratio {self.birge_ratio:.3g}); "
-                    f"{100 * self.confidence:.3g}% CI [{self.ci[0]:.4f}, {self.ci[1]:.4f}]")
+                    f"{percent(self.confidence)} CI [{self.ci[0]:.4f}, {self.ci[1]:.4f}]")
         return "\n".join(rows)
 
     def as_dict(self) -> dict:
@@ -79,17 +94,42 @@ class SlopeFit:
             "confidence": self.confidence, "correction_exponent": self.correction_exponent,
             "correction_terms": self.correction_terms, "truncation_error": self.truncation_error,
             "birge_ratio": self.birge_ratio, "local_slopes": self.local_slopes().tolist(),
+            "coefficients": self.coefficients.tolist(),
+            "coefficient_cov": self.coefficient_cov.tolist(),
         }
 
 
-def _wls(design: np.ndarray, logy: np.ndarray, cov_log: np.ndarray
+def design(x: np.ndarray, correction_exponent: float | None, correction_terms: int) -> np.ndarray:
+    """Columns ``1, log x, x^-q, ..., x^-Kq`` of the model (K = 0 without a correction)."""
+    x = np.asarray(x, dtype=float)
+    terms = 0 if correction_exponent is None else correction_terms
+    cols = [np.ones_like(x), np.log(x)]
+    cols += [x ** (-(k + 1) * correction_exponent) for k in range(terms)]
+    return np.column_stack(cols)
+
+
+def curve(fit: dict, x: np.ndarray, confidence: float | None = None
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fitted curve at ``x`` and its pointwise two-sided band, from ``SlopeFit.as_dict()``.
+
+    The band is ``exp(log yhat +- z sqrt(diag(X V X^T)))`` with V the coefficient covariance,
+    at ``confidence`` (default: the fit's own level).
+    """
+    X = design(x, fit["correction_exponent"], fit["correction_terms"])
+    log_y = X @ np.asarray(fit["coefficients"])
+    se = np.sqrt(np.einsum("ij,jk,ik->i", X, np.asarray(fit["coefficient_cov"]), X))
+    z = stats.norm.ppf(0.5 + (fit["confidence"] if confidence is None else confidence) / 2)
+    return np.exp(log_y), np.exp(log_y - z * se), np.exp(log_y + z * se)
+
+
+def _wls(X: np.ndarray, logy: np.ndarray, cov_log: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray, float]:
     """Coefficients, their sandwich covariance, and the weighted residual sum of squares."""
     weight = 1 / np.diag(cov_log)
-    xtw = design.T * weight
-    bread = np.linalg.inv(xtw @ design)
+    xtw = X.T * weight
+    bread = np.linalg.inv(xtw @ X)
     beta = bread @ (xtw @ logy)
-    resid = logy - design @ beta
+    resid = logy - X @ beta
     return beta, bread @ xtw @ cov_log @ xtw.T @ bread, float(resid**2 @ weight)
 
 
@@ -107,26 +147,27 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
     cov_log = cov / np.outer(y, y)
     logy = np.log(y)
     terms = 0 if correction_exponent is None else correction_terms
-    cols = [np.ones_like(x), np.log(x)]
-    cols += [x ** (-(k + 1) * correction_exponent) for k in range(terms)]
-    design = np.column_stack(cols)
-    k = design.shape[1]
+    X = design(x, correction_exponent, terms)
+    k = X.shape[1]
     if x.size < k + 1:
         raise ValueError(f"x: need at least {k + 1} points for this fit, got {x.size}")
-    beta, beta_cov, chi2 = _wls(design, logy, cov_log)
+    beta, beta_cov, chi2 = _wls(X, logy, cov_log)
     birge = max(1.0, math.sqrt(chi2 / (x.size - k)))
     truncation = 0.0
     if terms:
-        truncation = abs(beta[1] - _wls(design[:, :-1], logy, cov_log)[0][1])
+        truncation = abs(beta[1] - _wls(X[:, :-1], logy, cov_log)[0][1])
     if x.size >= k + 2:  # drop the smallest x (the fit is exactly determined otherwise)
         first = np.argmin(x)
         keep = np.arange(x.size) != first
-        refit = _wls(design[keep], logy[keep], cov_log[np.ix_(keep, keep)])[0][1]
+        refit = _wls(X[keep], logy[keep], cov_log[np.ix_(keep, keep)])[0][1]
         truncation = max(truncation, abs(beta[1] - refit))
     se = math.hypot(math.sqrt(beta_cov[1, 1]) * birge, truncation)
+    coefficient_cov = beta_cov * birge**2
+    coefficient_cov[1, 1] = se**2
     z = stats.norm.ppf(0.5 + confidence / 2)
     return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=float(beta[1]),
                     slope_stderr=se, ci=(float(beta[1] - z * se), float(beta[1] + z * se)),
                     confidence=confidence, correction_exponent=correction_exponent,
                     correction_terms=terms, truncation_error=truncation,
-                    birge_ratio=birge, fitted=np.exp(design @ beta))
+                    birge_ratio=birge, fitted=np.exp(X @ beta), coefficients=beta,
+                    coefficient_cov=coefficient_cov)

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from checks.verdict import Verdict, upper_bound_verdict
-from numerics.rates import fit_loglog
+from numerics.rates import curve, fit_loglog
 
 X = 2.0 ** np.arange(4, 13)
 
@@ -48,3 +48,22 @@ def test_table_lists_every_point() -> None:
     table = fit_loglog(X, y, 1e-3 * y, confidence=0.99).table("N", "G")
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     assert len(rows) == X.size + 1  # header + one row per point
+
+
+def test_saved_curve_and_band_match_the_fit() -> None:
+    """The curve redrawn from ``as_dict()`` (a saved report) is the fit, the slope's variance
+    in the saved covariance is the one behind its CI, and the band is normal on the log scale."""
+    rng = np.random.default_rng(5)
+    y0 = 3 / X * (1 + 5 / X)
+    se = 0.01 * y0
+    fit = fit_loglog(X, y0 + se * rng.standard_normal(X.size), se, confidence=0.99,
+                     correction_exponent=1.0)
+    saved = fit.as_dict()
+    mid, lo, hi = curve(saved, X)
+    np.testing.assert_allclose(mid, fit.fitted, rtol=1e-12)
+    assert np.all(lo < mid) and np.all(mid < hi)
+    assert saved["coefficient_cov"][1][1] == pytest.approx(fit.slope_stderr**2, rel=1e-12)
+    # a band at a lower level is narrower, and it is two-sided normal on the log scale
+    _, _, hi50 = curve(saved, X, confidence=0.5)
+    ratio = np.log(hi50 / mid) / np.log(hi / mid)
+    np.testing.assert_allclose(ratio, stats.norm.ppf(0.75) / stats.norm.ppf(0.995), rtol=1e-12)

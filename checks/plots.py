@@ -1,0 +1,252 @@
+"""The report's figures (matplotlib, SVG), drawn from a saved report's claim and control dicts.
+
+Everything is drawn from ``report.json`` alone, so ``icl-verify report DIR`` redraws a run
+without recomputing it.  Which figure an outcome gets depends on its evidence, not on its
+claim id, so a control gets the same figure as its claim:
+
+* ``rate``: a log-log fit (A3, A4, A5, A3m, A5m, and the exponents of c): the estimates
+  with +-1 standard-error bars, the fitted curve with its pointwise band at the fit's level
+  (:func:`numerics.rates.curve`) and the claimed slope; below, the local slopes against the
+  fitted slope's CI, the claimed slope and the PASS limit (claimed + resolution).
+* ``gd`` (A2): ``||W_t - W*||`` on a log scale against the per-iteration bound ``q^t``.
+* ``curvature`` (A1): lambda_min of the Hessian against the ball radius, with its bounds.
+* ``limit`` (A3m): ``alpha_c(inf) / c`` against c, with its two-sided CI.
+
+Outcomes of one claim that differ only in c (``... (c=4)``) share a figure, one series per
+setting.  A control's figure puts the claim's panel (the paper's setting) beside its own.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib import colormaps, rc_context
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+from scipy import stats
+
+from numerics.rates import curve
+
+#: byte-for-byte reproducible SVG; text stays text (small, searchable, drawn in the reader's sans-serif)
+_SVG_PARAMS = {"svg.hashsalt": "icl-verify", "svg.fonttype": "none"}
+_COLUMN_WIDTH = 5.2
+_ROW_HEIGHT = {"rate": (3.4, 2.2), "gd": (3.4,), "curvature": (3.4,), "limit": (3.4,)}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One image of the report: a file stem, a caption, and the SVG text."""
+
+    name: str
+    caption: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class _Panel:
+    kind: str
+    title: str
+    series: list[tuple[str, dict]]
+
+
+#: a panel whose outcome's name is about one point of the figure gets the figure's own title
+_TITLES = {"curvature": "lambda_min of Hess L against the radius of the ball"}
+
+
+def _kind(outcome: dict) -> str | None:
+    ev = outcome["evidence"]
+    if "fit" in ev:
+        return "rate"
+    if "errors" in ev and "bound" in ev:
+        return "gd"
+    if "lambda_min_vs_radius" in ev:
+        return "curvature"
+    if "classes" in ev and "claimed" in ev:
+        return "limit"
+    return None
+
+
+def _labels(settings: list[str]) -> list[str]:
+    """Each setting less the comma-separated parts all of them share ("c=2", "c=3", ...)."""
+    parts = [[p.strip() for p in s.split(",")] for s in settings]
+    common = set.intersection(*map(set, parts)) if len(parts) > 1 else set()
+    return [", ".join(p for p in ps if p not in common) or s for ps, s in zip(parts, settings, strict=True)]
+
+
+def panels(check: dict) -> list[_Panel]:
+    """The check's outcomes that have a figure, grouped by kind and name without ``(c=K)``."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for outcome in check["outcomes"]:
+        kind = _kind(outcome)
+        if kind is not None:
+            title = _TITLES.get(kind) or re.sub(r"\s*\(c=\d+\)$", "", outcome["name"])
+            groups.setdefault((kind, title), []).append(outcome)
+    return [_Panel(kind, title, list(zip(_labels([o["setting"] for o in group]), group, strict=True)))
+            for (kind, title), group in groups.items()]
+
+
+def _colors(n: int) -> list:
+    return [colormaps["tab10"](i % 10) for i in range(n)]
+
+
+def _plain() -> FuncFormatter:
+    return FuncFormatter(lambda v, _: f"{v:g}")
+
+
+def _log_x(ax: Axes, x: np.ndarray) -> None:
+    """A log x axis ticked at the grid's own values (at most 8 of them), without minor labels
+    -- the default minor labels of a short log axis overlap ("3x10^1 4x10^1")."""
+    grid = np.unique(x)
+    ticks = grid[:: -(-grid.size // 8)]
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(_plain())
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _log_y(ax: Axes) -> None:
+    ax.set_yscale("log")
+    # plain "1e-05" labels: mathtext's 10^{-5} costs most of a figure's drawing time
+    ax.yaxis.set_major_formatter(_plain())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _draw_rate(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
+    top, bottom = axes
+    first = series[0][1]["evidence"]
+    claimed, resolution = first["claimed"], first["resolution"]
+    for (label, outcome), color in zip(series, _colors(len(series)), strict=True):
+        fit = outcome["evidence"]["fit"]
+        x, y, se = (np.asarray(fit[k], dtype=float) for k in ("x", "y", "stderr"))
+        # bars below zero cannot be drawn on a log axis: cut them at a tenth of the value
+        top.errorbar(x, y, yerr=[np.minimum(se, 0.9 * y), se], fmt="o", ms=3.5, color=color,
+                     capsize=2, label=f"{label}: slope {fit['slope']:.3f}")
+        dense = np.geomspace(x.min(), x.max(), 80)
+        mid, lo, hi = curve(fit, dense)
+        top.plot(dense, mid, color=color, lw=1.2)
+        top.fill_between(dense, lo, hi, color=color, alpha=0.2, lw=0)
+        local = np.asarray(fit["local_slopes"], dtype=float)
+        bottom.plot(np.sqrt(x[1:] * x[:-1]), local[1:], "o-", ms=3, lw=0.8, color=color)
+        bottom.axhspan(*fit["ci"], color=color, alpha=0.15, lw=0)
+        bottom.axhline(fit["slope"], color=color, lw=1.0)
+    fit = first["fit"]
+    x = np.asarray(fit["x"], dtype=float)
+    anchor = curve(fit, x[-1:])[0][0]
+    top.plot(x, anchor * (x / x[-1]) ** claimed, "k--", lw=1.2, label=f"claimed slope {claimed:g}")
+    xs = np.concatenate([o["evidence"]["fit"]["x"] for _, o in series])
+    for ax in axes:
+        _log_x(ax, xs)
+    _log_y(top)
+    top.set_ylabel(first["y_name"])
+    top.legend(fontsize=7, loc="best")
+    bottom.axhline(claimed, color="k", ls="--", lw=1.2, label=f"claimed {claimed:g}")
+    bottom.axhline(claimed + resolution, color="k", ls=":", lw=1.0,
+                   label=f"PASS limit {claimed + resolution:g}")
+    cis = np.array([o["evidence"]["fit"]["ci"] for _, o in series])
+    lo, hi = min(cis.min(), claimed), max(cis.max(), claimed + resolution)
+    pad = max(0.25, 0.5 * (hi - lo))
+    bottom.set(xlabel=first["x_name"], ylabel="local slope", ylim=(lo - pad, hi + pad))
+    bottom.legend(fontsize=7, loc="best")
+
+
+def _draw_gd(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
+    (ax,) = axes
+    for (label, outcome), color in zip(series, _colors(len(series)), strict=True):
+        ev = outcome["evidence"]
+        t = np.arange(len(ev["errors"]))
+        ax.plot(t, ev["errors"], "o", ms=2.5, color=color, label=f"{label}: ||W_t - W*||")
+        ax.plot(t, ev["bound"], "--", color=color, lw=1.2,
+                label=f"bound q^t ||W_0 - W*||, q = {ev['q']:.4g}")
+    _log_y(ax)
+    ax.set(xlabel="iteration t", ylabel="||W_t - W*||_F")
+    ax.legend(fontsize=7)
+
+
+def _draw_curvature(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
+    (ax,) = axes
+    for (label, outcome), color in zip(series, _colors(len(series)), strict=True):
+        rows = outcome["evidence"]["lambda_min_vs_radius"]
+        r, est, lo, hi = (np.array([row[k] for row in rows], dtype=float)
+                          for k in ("radius", "estimate", "lower", "upper"))
+        ax.errorbar(r, est, yerr=[est - lo, hi - est], fmt="o-", ms=4, capsize=3, color=color,
+                    label=f"{label}: estimate, [lower, upper] bound")
+        _log_x(ax, r)
+    ax.axhline(0, color="k", lw=1.0, ls="--", label="0 (convexity needs > 0)")
+    ax.set(xlabel="radius r of the ball ||W||_F <= r", ylabel="lambda_min of Hess L")
+    ax.legend(fontsize=7)
+
+
+def _draw_limit(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
+    (ax,) = axes
+    for (label, outcome), color in zip(series, _colors(len(series)), strict=True):
+        ev, u = outcome["evidence"], outcome["uncertainty"]
+        half = stats.norm.ppf(0.5 + u["confidence"] / 2) * u["stderr"] / ev["claimed"]
+        ax.errorbar(ev["classes"], outcome["statistic"] / ev["claimed"], yerr=half, fmt="o",
+                    ms=4, capsize=3, color=color, label=label)
+    _log_x(ax, np.array([o["evidence"]["classes"] for _, o in series], dtype=float))
+    ax.axhline(1, color="k", ls="--", lw=1.2, label="claimed alpha_c(inf) = c")
+    ax.set(xlabel="c", ylabel="alpha_c(inf) / c")
+    ax.legend(fontsize=7, ncol=2)
+
+
+_DRAW: dict[str, Callable[[list[Axes], list[tuple[str, dict]]], None]] = {
+    "rate": _draw_rate, "gd": _draw_gd, "curvature": _draw_curvature, "limit": _draw_limit,
+}
+
+
+def _render(kind: str, columns: list[tuple[str, list[tuple[str, dict]]]]) -> str:
+    """Draw one column per (heading, series), rows shared across columns; return SVG."""
+    heights = _ROW_HEIGHT[kind]
+    fig = MplFigure(figsize=(_COLUMN_WIDTH * len(columns), sum(heights)), layout="constrained")
+    grid = fig.subplots(len(heights), len(columns), squeeze=False, sharey="row",
+                        gridspec_kw={"height_ratios": heights})
+    for j, (heading, series) in enumerate(columns):
+        _DRAW[kind](list(grid[:, j]), series)
+        grid[0, j].set_title(heading, fontsize=9)
+    buffer = io.StringIO()
+    with rc_context(_SVG_PARAMS):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def claim_figures(claim: dict) -> list[Figure]:
+    """One figure per panel of the claim."""
+    return [Figure(name=f"{claim['id']}-{_slug(p.title)}", caption=f"{claim['id']}: {p.title}",
+                   svg=_render(p.kind, [(p.title, p.series)]))
+            for p in panels(claim)]
+
+
+def control_figures(control: dict, claim: dict | None) -> list[Figure]:
+    """One figure per panel of the control, with the claim's panel of the same name beside it;
+    a panel identical to the claim's (the control changed only another outcome) is left out."""
+    counterpart = {(p.kind, p.title): p for p in panels(claim)} if claim is not None else {}
+    figures = []
+    for p in panels(control):
+        twin = counterpart.get((p.kind, p.title))
+        if twin is not None and [o["evidence"] for _, o in twin.series] == [
+                o["evidence"] for _, o in p.series]:
+            continue  # the control changes another part of the claim; this panel is the claim's
+        columns = [(f"control: {control['setting']}", p.series)]
+        if twin is not None:
+            columns.insert(0, (f"claim {control['claim']} (paper's setting)", twin.series))
+        figures.append(Figure(name=f"{control['id']}-{_slug(p.title)}",
+                              caption=f"{control['id']} beside {control['claim']}: {p.title}",
+                              svg=_render(p.kind, columns)))
+    return figures
+
+
+def report_figures(report: dict) -> dict[str, list[Figure]]:
+    """Every claim's and every control's figures, by id."""
+    claims = {c["id"]: c for c in report["claims"]}
+    out = {c["id"]: claim_figures(c) for c in report["claims"]}
+    out.update({c["id"]: control_figures(c, claims.get(c["claim"])) for c in report["controls"]})
+    return out
