@@ -195,7 +195,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         report = rebuild(args.directory)
     except (ValueError, KeyError, TypeError) as err:  # not a report this version wrote
-        raise ConfigError("directory", f"{source} is not an icl-verify report ({err!r})") from None
+        raise ConfigError("directory",
+                          f"{source} is not a report this icl-verify can redraw ({err!r})") from None
     _written(args.directory)
     return report["exit_status"]
 

@@ -127,7 +127,8 @@ def test_report_command_redraws_the_same_files_from_report_json(written, tmp_pat
     assert "report.html" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("content,reason", [(None, "no report.json"), ("{}", "not an icl-verify report")])
+@pytest.mark.parametrize("content,reason", [(None, "no report.json"),
+                                            ("{}", "not a report this icl-verify can redraw")])
 def test_report_command_rejects_a_directory_without_a_report(tmp_path, capsys, content, reason) -> None:
     if content is not None:
         (tmp_path / "report.json").write_text(content)
