@@ -109,7 +109,7 @@ def test_controls_are_drawn_beside_their_claims(written) -> None:
     states the claimed slope it tests; a panel identical to the claim's is left out."""
     directory, _ = written
     fig = (directory / "figures" / "A3-rate-too-fast-slope-of-max-g-ij-in-n.svg").read_text()
-    assert "claim A3 (paper's setting)" in fig and "control: claimed rate O(1/N^2)" in fig
+    assert "claim A3 (paper's setting)" in fig and "control A3-rate-too-fast: claimed rate" in fig
     assert "claimed slope -2" in fig and "claimed slope -1" in fig
     # A3m-c-rate-too-fast changes only the claimed exponent of c: only that panel is drawn
     names = sorted(p.name for p in (directory / "figures").glob("A3m-c-rate-too-fast-*.svg"))
