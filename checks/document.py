@@ -47,6 +47,10 @@ def _verdict(v: str) -> str:
     return f'<span class="verdict {v.lower()}">{v}</span>'
 
 
+def _criterion(check: dict) -> str:
+    return f"{text(check['deciding_outcome'])}: {text(check['criterion'])}"
+
+
 def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -106,15 +110,16 @@ def markdown(report: dict, figures: dict[str, list[Figure]], src: Callable[[Figu
         "## Claims", "",
         *_table(["id", "claim", "verdict", "statistic", "uncertainty", "deciding criterion"],
                 [[f"[{c['id']}](#{c['id']})", text(c["statement"]), _verdict(c["verdict"]),
-                  number(c["statistic"]), text(uncertainty(c["stderr_or_ci"])),
-                  f"{text(c['deciding_outcome'])}: {text(c['criterion'])}"]
+                  number(c["statistic"]), text(uncertainty(c["stderr_or_ci"])), _criterion(c)]
                  for c in report["claims"]]),
         "## Negative controls (SPEC §A.6)", "",
         "Each control breaks one assumption of its claim (or claims a rate the paper does not); "
         "the same check code must then return the expected verdict.", "",
-        *_table(["id", "claim", "broken setting", "expected", "verdict", "detected"],
+        *_table(["id", "claim", "broken setting", "expected", "verdict", "detected", "statistic",
+                 "uncertainty", "deciding criterion"],
                 [[f"[{c['id']}](#{c['id']})", c["claim"], text(c["setting"]), c["expected"],
-                  _verdict(c["verdict"]), "yes" if c["detected"] else "**NO**"]
+                  _verdict(c["verdict"]), "yes" if c["detected"] else "**NO**", number(c["statistic"]),
+                  text(uncertainty(c["stderr_or_ci"])), _criterion(c)]
                  for c in report["controls"]]),
     ]
     for claim in report["claims"]:

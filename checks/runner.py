@@ -42,7 +42,8 @@ class ControlResult:
             "setting": self.control.description, "expected": self.control.expected.value,
             "verdict": self.result.verdict.value, "detected": self.detected,
             "statistic": r["statistic"], "stderr_or_ci": r["stderr_or_ci"],
-            "criterion": r["criterion"], "seed": r["seed"], "outcomes": r["outcomes"],
+            "criterion": r["criterion"], "deciding_outcome": r["deciding_outcome"],
+            "seed": r["seed"], "outcomes": r["outcomes"],
             "elapsed_s": r["elapsed_s"],
         }
 

@@ -85,7 +85,7 @@ def test_summary_tables_list_every_claim_and_control(written) -> None:
     directory, report = written
     tables = list(_document(directory).iter(f"{XHTML}table"))
     claims, controls = tables[0], tables[1]
-    for table, checks, width in ((claims, report["claims"], 6), (controls, report["controls"], 6)):
+    for table, checks, width in ((claims, report["claims"], 6), (controls, report["controls"], 9)):
         rows = list(table.iter(f"{XHTML}tr"))[1:]
         assert len(rows) == len(checks)
         for row, check in zip(rows, checks, strict=True):
