@@ -73,6 +73,10 @@ def _setting(described: dict) -> str:
     return "; ".join(flat(described))
 
 
+def _settings(check: dict) -> list[str]:
+    return [f"- Setting *{text(label)}*: `{_setting(s)}`" for label, s in check["settings"].items()]
+
+
 def _figures(figures: list[Figure], src: Callable[[Figure], str]) -> list[str]:
     lines = []
     for f in figures:
@@ -127,7 +131,7 @@ def markdown(report: dict, figures: dict[str, list[Figure]], src: Callable[[Figu
                   f"## {claim['id']}: {text(claim['statement'])}", "",
                   f"Verdict: {_verdict(claim['verdict'])}, decided by "
                   f"*{text(claim['deciding_outcome'])}*.", "",
-                  *(f"- Setting *{text(label)}*: `{_setting(s)}`" for label, s in claim["settings"].items()),
+                  *_settings(claim),
                   f"- Method: {text(claim['method'])}.",
                   f"- Seed {claim['seed']}; {claim['elapsed_s']:.1f} s.", "",
                   *_figures(figures.get(claim["id"], []), src),
@@ -140,6 +144,7 @@ def markdown(report: dict, figures: dict[str, list[Figure]], src: Callable[[Figu
             lines += [f'<a id="{c["id"]}"></a>', "",
                       f"#### {c['id']}: {text(c['setting'])}", "",
                       f"Expected {c['expected']}; verdict {_verdict(c['verdict'])}: {found}.", "",
+                      *_settings(c), "",
                       *_figures(figures.get(c["id"], []), src),
                       *_outcomes(c)]
     return "\n".join(lines) + "\n"

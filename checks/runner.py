@@ -43,7 +43,7 @@ class ControlResult:
             "verdict": self.result.verdict.value, "detected": self.detected,
             "statistic": r["statistic"], "stderr_or_ci": r["stderr_or_ci"],
             "criterion": r["criterion"], "deciding_outcome": r["deciding_outcome"],
-            "seed": r["seed"], "outcomes": r["outcomes"],
+            "seed": r["seed"], "settings": r["settings"], "outcomes": r["outcomes"],
             "elapsed_s": r["elapsed_s"],
         }
 

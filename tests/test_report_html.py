@@ -107,10 +107,12 @@ def test_markdown_has_the_same_figures_as_files_beside_it(written) -> None:
 def test_controls_are_drawn_beside_their_claims(written) -> None:
     """A control's figure has the claim's panel (the paper's setting) beside its own, and
     states the claimed slope it tests; a panel identical to the claim's is left out."""
-    directory, _ = written
+    directory, report = written
     fig = (directory / "figures" / "A3-rate-too-fast-slope-of-max-g-ij-in-n.svg").read_text()
     assert "claim A3 (paper's setting)" in fig and "control A3-rate-too-fast: claimed rate" in fig
     assert "claimed slope -2" in fig and "claimed slope -1" in fig
+    for control in report["controls"]:  # every control has a figure
+        assert list((directory / "figures").glob(f"{control['id']}-*.svg")), control["id"]
     # A3m-c-rate-too-fast changes only the claimed exponent of c: only that panel is drawn
     names = sorted(p.name for p in (directory / "figures").glob("A3m-c-rate-too-fast-*.svg"))
     assert names == ["A3m-c-rate-too-fast-exponent-of-c-in-max-g-ij-at-n-64.svg"]
