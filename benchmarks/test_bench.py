@@ -1,5 +1,8 @@
-"""Performance targets of issues 2 and 3 (``tox -e bench``).  Each benchmark also asserts that what
+"""Performance targets of issues 2, 3 and 4 (``tox -e bench``).  Each benchmark also asserts that what
 it timed is correct, against a reference computed outside the timed region."""
+
+import json
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -66,3 +69,38 @@ def test_w_star_sixteen_classes_d8(benchmark, n: int) -> None:
     relative = float(se[0] / alpha[0])
     benchmark.extra_info["relative_stderr"] = relative
     assert relative < {16: 5e-3, 1024: 1e-3, 10**6: 1e-5}[n]
+
+
+@pytest.fixture(scope="module")
+def smoke_report() -> dict:
+    """A report to draw: A3 and A5 with their controls at the smoke budget (computed once,
+    outside the timed region)."""
+    from checks.report import report_dict, run_config, to_json
+    from checks.runner import run
+    from checks.setting import PROFILES
+
+    budget = PROFILES["smoke"]
+    result = run(["A3", "A5"], budget, 0)
+    return json.loads(to_json(report_dict(result, run_config("smoke", budget.describe(), ["A3", "A5"], 0))))
+
+
+def test_render_report(benchmark, smoke_report: dict) -> None:
+    """Drawing every figure and the HTML page from a saved report (``icl-verify report``).
+    Correct: one figure per panel of every claim, at least one per control, each a complete
+    SVG, every one embedded in the page."""
+    from checks.page import page
+    from checks.plots import panels, report_figures
+
+    def draw() -> tuple[dict, str]:
+        figures = report_figures(smoke_report)
+        return figures, page(smoke_report, figures)
+
+    figures, html = benchmark.pedantic(draw, rounds=3)
+    for claim in smoke_report["claims"]:
+        assert len(figures[claim["id"]]) == len(panels(claim))
+    for control in smoke_report["controls"]:
+        assert 1 <= len(figures[control["id"]]) <= len(panels(control))
+    drawn = [f for fs in figures.values() for f in fs]
+    for f in drawn:
+        assert ET.fromstring(f.svg).tag == "{http://www.w3.org/2000/svg}svg"
+    assert html.count("data:image/svg+xml;base64,") == len(drawn)
