@@ -96,12 +96,13 @@ def render(report: dict, directory: Path) -> None:
     for fs in figures.values():
         for f in fs:
             atomic_write(folder / f"{f.name}.svg", f.svg)
-    # figures of an earlier run that this one no longer draws would be stale
+    atomic_write(directory / "report.md", markdown(report, figures, lambda f: f"figures/{f.name}.svg"))
+    atomic_write(directory / "report.html", page(report, figures))
+    # figures of an earlier run that this one no longer draws are stale; removed last, so that
+    # a crash before this point leaves the earlier report.md with every figure it names
     for old in folder.glob("*.svg"):
         if old.name not in names:
             old.unlink()
-    atomic_write(directory / "report.md", markdown(report, figures, lambda f: f"figures/{f.name}.svg"))
-    atomic_write(directory / "report.html", page(report, figures))
 
 
 def write_reports(result: RunResult, config: dict, directory: Path) -> dict:
