@@ -121,6 +121,8 @@ def test_controls_are_drawn_beside_their_claims(written) -> None:
 def test_report_command_redraws_the_same_files_from_report_json(written, tmp_path, capsys) -> None:
     directory, report = written
     shutil.copy(directory / "report.json", tmp_path / "report.json")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "A9-from-an-earlier-run.svg").write_text("<svg/>")  # stale: removed
     assert cli.main(["report", str(tmp_path)]) == report["exit_status"]
     for name in ("report.html", "report.md"):
         assert (tmp_path / name).read_bytes() == (directory / name).read_bytes()
