@@ -30,7 +30,6 @@ from scipy import stats
 
 from checks.common import (
     asymptotic_window,
-    bound_reading,
     class_priors,
     exponent_rays,
     per_check_confidence,
@@ -109,9 +108,7 @@ def _c_exponent(setting: Setting, budget: Budget, pairs: list[tuple[MixturePrior
         cs, g, np.sqrt(var), claimed=setting.g_c_order, correction=1.0, confidence=level,
         resolution=budget.slope_resolution, x_name="c", y_name="max|G_ij|",
         method="independent Monte Carlo per c, sandwich WLS with 1/c and 1/c^2 corrections",
+        read_bound=f"c^{setting.g_c_order:g} bound at N={n}",
     )
     out.evidence["N_times_G_vs_c"] = {int(c): float(n * v) for c, v in zip(cs, g, strict=True)}
-    if "ci" in out.uncertainty:
-        out.evidence["reading"] = bound_reading(out.uncertainty["ci"], setting.g_c_order,
-                                                f"c^{setting.g_c_order:g} bound at N={n}")
     return out

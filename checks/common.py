@@ -119,8 +119,12 @@ def crn_grid(values: Callable[[float], np.ndarray], grid: tuple[float, ...]
 def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.ndarray, *,
                  claimed: float, correction: float | None, confidence: float,
                  correction_terms: int = 2,
-                 resolution: float, x_name: str, y_name: str, method: str) -> Outcome:
-    """Outcome of "y = O(x^claimed)": the fitted asymptotic log-log slope against the claim."""
+                 resolution: float, x_name: str, y_name: str, method: str,
+                 read_bound: str | None = None) -> Outcome:
+    """Outcome of "y = O(x^claimed)": the fitted asymptotic log-log slope against the claim.
+
+    ``read_bound`` names the bound (e.g. "c^1 bound at N=1024") whose tightness the evidence
+    then reads from the fitted CI (:func:`bound_reading`, beyond the paper)."""
     keep = y > 0
     # slope, intercept and the correction terms, plus one degree of freedom to judge the fit
     needed = max(4, 3 + (correction_terms if correction is not None else 0))
@@ -132,6 +136,10 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
     cov = cov[np.ix_(keep, keep)] if cov.ndim == 2 else cov[keep]
     fit = fit_loglog(x[keep], y[keep], cov, confidence=confidence, correction_exponent=correction,
                      correction_terms=correction_terms)
+    evidence = {"fit": fit.as_dict(), "table": fit.table(x_name, y_name), "claimed": claimed,
+                "resolution": resolution, "x_name": x_name, "y_name": y_name}
+    if read_bound is not None:
+        evidence["reading"] = bound_reading(fit.ci, claimed, read_bound)
     return Outcome(
         name=name, setting=setting, statistic=fit.slope,
         uncertainty={"stderr": fit.slope_stderr, "ci": list(fit.ci),
@@ -140,7 +148,6 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
                    f"CI lies above {claimed:g}; PASS if it reaches below and ends within "
                    f"{resolution:g} of it"),
         verdict=upper_bound_verdict(fit.ci, claimed, resolution),
-        evidence={"fit": fit.as_dict(), "table": fit.table(x_name, y_name), "claimed": claimed,
-                  "resolution": resolution, "x_name": x_name, "y_name": y_name},
+        evidence=evidence,
     )
 
