@@ -1,25 +1,38 @@
-"""``icl-verify``: run the theorem checks, or compute W*(N) and E[TV] for one setting.
+"""``icl-verify``: run the theorem checks, redraw a saved report, or compute W*(N) and E[TV]
+for one setting.
 
-Exit status: 0 all claims PASS and all controls detected; 1 a claim or control is wrong;
-2 bad input (one line on stderr naming the field, no traceback).
+Every input gets an answer or one line on stderr, never a traceback (``--debug`` adds it).  The
+exit status means one thing each (:mod:`checks.exit_status`): 0 every claim PASSes and every
+control is detected; 1 a claim FAILs or a control is missed; 2 bad input; 3 undecided; 4 the
+command could not complete.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import sys
+import textwrap
+import time
+import traceback
 from pathlib import Path
 
 import numpy as np
 
-from checks.junit import junit_xml
+from checks.exit_status import ExitStatus, summary
+from checks.interrupt import Interrupted, interruptible
+from checks.junit import junit_incomplete, junit_xml
 from checks.progress import Progress
+from checks.publish import ReportTarget
 from checks.registry import CLAIMS, DEFAULT_CLAIMS
 from checks.report import atomic_write, rebuild, run_config, to_json, write_reports
 from checks.runner import run
+from checks.schema import ReportError, validate_report
 from checks.setting import PROFILES
-from numerics.config import ConfigError, parse_prompt_length
+from checks.terminal import plus_minus, verdict_table
+from numerics.config import MAX_PROMPT_LENGTH, ConfigError, NotComputable, parse_prompt_length
 from numerics.estimators import Estimate
 from numerics.priors import PRIOR_KINDS, MixturePrior, TaskPrior
 from numerics.sufficient_stats import draw_class_noise
@@ -28,7 +41,9 @@ from numerics.tv import class_tv_per_sample, expected_tv, trained_weights
 #: CLI flag of each configuration field, for error messages
 _FLAGS = {"directory": "DIR", "d": "--d", "cov": "--cov-diag", "snr": "--snr", "prior": "--prior",
           "classes": "--classes", "minus_scale": "--minus-scale", "p_plus": "--p-plus", "N": "--N",
-          "M": "--M"}
+          "M": "--M", "report_dir": "--report-dir", "junit_xml": "--junit-xml"}
+
+DEFAULT_SEED = 20241015
 
 
 class UsageError(Exception):
@@ -45,6 +60,13 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def _seed(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def _float(text: str) -> float:
@@ -76,52 +98,91 @@ def _claims(text: str) -> list[str]:
     if unknown or not ids:
         raise argparse.ArgumentTypeError(
             f"unknown claim id(s) {unknown or [text]}; choose from {sorted(CLAIMS)}")
-    return ids
+    return list(dict.fromkeys(ids))
+
+
+def _debug_option(p: argparse.ArgumentParser) -> None:
+    # on every subcommand too, so that ``icl-verify run --debug`` works as well
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="on an error, also print the Python traceback")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="icl-verify", description=__doc__.splitlines()[0])
+    p = _Parser(prog="icl-verify", description=__doc__.split("\n\n")[0].replace("\n", " "),
+                epilog=f"exit status: {summary()}")
+    _debug_option(p)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run the claim checks and their negative controls",
-                       epilog="exit status: 0 every claim PASSes and every control is detected; "
-                              "1 a claim FAILs or a control is missed; 2 bad arguments; "
-                              "3 otherwise some claim is INCONCLUSIVE")
-    r.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    r.add_argument("--claims", type=_claims, default=list(DEFAULT_CLAIMS))
-    r.add_argument("--seed", type=_int, default=20241015)
-    r.add_argument("--classes", type=_int, default=None,
-                   help="run A1, A2 on the c-class softmax model and A3m, A5m at this c only "
-                        "(default: A1, A2 binary, i.e. c = 2; A3m, A5m sweep c)")
-    r.add_argument("--report-dir", type=Path, default=Path("reports"))
+                       epilog=f"exit status: {summary()}")
+    r.add_argument("--profile", choices=sorted(PROFILES), default="quick",
+                   help="budget: smoke (plumbing only, verdicts not meant to be read), quick "
+                        "(a few minutes on 2 cores) or full (hours); default %(default)s")
+    r.add_argument("--claims", type=_claims, default=list(DEFAULT_CLAIMS), metavar="IDS",
+                   help=f"comma-separated claim ids from {', '.join(CLAIMS)} (a repeated id runs "
+                        "once); default: all")
+    r.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                   help="root of every random stream: an integer >= 0; default %(default)s")
+    r.add_argument("--classes", type=_int, default=None, metavar="C",
+                   help="an integer c >= 2: run A1, A2 on the c-class softmax model and A3m, A5m "
+                        "at this c only; c is at most what the profile's N grid can fit "
+                        "(N >= c^2 on at least 5 grid points: smoke 8, quick 128, full 256); "
+                        "default: A1, A2 binary, A3m, A5m sweep c")
+    r.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                   help="directory the report set is written to, replaced whole at the end; "
+                        "it must not exist, be empty, or hold an earlier report; default %(default)s")
     r.add_argument("--junit-xml", type=Path, default=None, metavar="PATH",
-                   help="also write the verdicts as JUnit XML (one testcase per claim and control)")
+                   help="also write the verdicts as JUnit XML, one testcase per claim and "
+                        "control (a run that could not complete writes one <error>); default: none")
+    _debug_option(r)
 
-    rep = sub.add_parser("report", help="redraw report.html and report.md from DIR/report.json "
-                                        "(no recomputation); exit status as the run's")
-    rep.add_argument("directory", type=Path, metavar="DIR")
+    rep = sub.add_parser("report", help="redraw report.html, report.md and figures/ from "
+                                        "DIR/report.json (no recomputation); exit status as the run's",
+                         epilog=f"exit status: {summary()}")
+    rep.add_argument("directory", type=Path, metavar="DIR",
+                     help="a report directory that a run wrote (it holds report.json)")
+    _debug_option(rep)
 
     def setting_options(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--d", type=_int, required=True)
-        q.add_argument("--snr", type=_float, default=1.0)
-        q.add_argument("--classes", type=_int, default=2,
-                       help="number of classes c (default 2: the binary model)")
-        q.add_argument("--prior", default=None,
-                       help="antipodal (default for c = 2) | independent (default and only choice for c > 2) "
-                            "| aligned")
-        q.add_argument("--cov-diag", type=_floats, default=None)
-        q.add_argument("--minus-scale", type=_float, default=1.0)
-        q.add_argument("--p-plus", type=_float, default=0.5)
-        q.add_argument("--seed", type=_int, default=0)
-        q.add_argument("--samples", type=_int, default=200_000)
-        q.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+        q.add_argument("--d", type=_int, required=True,
+                       help="input dimension: an integer >= 1 (required)")
+        q.add_argument("--snr", type=_float, default=1.0, metavar="R",
+                       help="signal-to-noise scale R of the class means: a number > 0; "
+                            "default %(default)s")
+        q.add_argument("--classes", type=_int, default=2, metavar="C",
+                       help="number of classes: an integer >= 2; default 2, the binary model")
+        q.add_argument("--prior", default=None, choices=sorted(PRIOR_KINDS),
+                       help="task prior: antipodal (default for c = 2), independent (default and "
+                            "only choice for c > 2) or aligned (one fixed task; W* by Monte Carlo)")
+        q.add_argument("--cov-diag", type=_floats, default=None, metavar="V1,...,VD",
+                       help="diagonal of the covariance Lambda: d numbers > 0 whose ratio "
+                            "largest/smallest is at most 1e8; default: the identity")
+        q.add_argument("--minus-scale", type=_float, default=1.0, metavar="KAPPA",
+                       help="norm of mu_minus relative to mu_plus (binary only): a number > 0; "
+                            "default %(default)s, the paper's equal norms")
+        q.add_argument("--p-plus", type=_float, default=0.5, metavar="P",
+                       help="P(y = +1) (binary only): a number in (0, 1); default %(default)s")
+        q.add_argument("--seed", type=_seed, default=0,
+                       help="root of the random stream: an integer >= 0; default %(default)s")
+        q.add_argument("--samples", type=_int, default=200_000, metavar="B",
+                       help="Monte Carlo draws (c classes, the aligned prior, and E[TV]): an "
+                            "integer >= 1000; default %(default)s")
+        q.add_argument("--json", action="store_true",
+                       help="print JSON instead of the short human-readable answer")
+        _debug_option(q)
 
-    m = sub.add_parser("minimizer", help="W*(N) for one setting")
-    m.add_argument("--N", type=_lengths("--N"), required=True)
+    lengths = f"a positive integer <= 2^53 ({MAX_PROMPT_LENGTH}) or inf"
+    m = sub.add_parser("minimizer", help="W*(N), the minimiser of the expected loss, for one setting",
+                       epilog=f"exit status: {summary(single_answer=True)}")
+    m.add_argument("--N", type=_lengths("--N"), required=True,
+                   help=f"training prompt length: {lengths} (required)")
     setting_options(m)
-    t = sub.add_parser("tv", help="E[TV] for one setting")
-    t.add_argument("--N", type=_lengths("--N"), required=True)
-    t.add_argument("--M", type=_lengths("--M"), required=True)
+    t = sub.add_parser("tv", help="E[TV] between the Bayes and the model's label laws, for one setting",
+                       epilog=f"exit status: {summary(single_answer=True)}")
+    t.add_argument("--N", type=_lengths("--N"), required=True,
+                   help=f"training prompt length: {lengths} (required)")
+    t.add_argument("--M", type=_lengths("--M"), required=True,
+                   help=f"test prompt length: {lengths} (required)")
     setting_options(t)
     return p
 
@@ -131,10 +192,7 @@ def _prior(args: argparse.Namespace) -> TaskPrior | MixturePrior:
         raise ConfigError("classes", f"must be >= 2, got {args.classes}")
     if args.classes > 2:
         return _mixture(args)
-    args.prior = args.prior or "antipodal"
-    if args.prior not in PRIOR_KINDS:
-        raise ConfigError("prior", f"unknown prior {args.prior!r}; choose from {sorted(PRIOR_KINDS)}")
-    return TaskPrior(d=args.d, kind=args.prior, snr=args.snr, cov=_cov(args),
+    return TaskPrior(d=args.d, kind=args.prior or "antipodal", snr=args.snr, cov=_cov(args),
                      minus_scale=args.minus_scale, p_plus=args.p_plus)
 
 
@@ -163,42 +221,82 @@ def _check_samples(args: argparse.Namespace) -> None:
         raise ConfigError("samples", f"must be >= 2, got {args.samples}")
 
 
+def _incomplete(err: BaseException) -> str:
+    """Why a command could not complete, in one line."""
+    if isinstance(err, (Interrupted, KeyboardInterrupt)):
+        return str(err) if isinstance(err, Interrupted) else "interrupted by SIGINT"
+    if isinstance(err, MemoryError):
+        return "out of memory"
+    if isinstance(err, BrokenPipeError):
+        return "the output pipe was closed before everything was written"
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename else ""
+        return f"I/O error: {err.strerror or err}{where}"
+    return (f"internal error, {type(err).__name__}: {' '.join(str(err).split())} "
+            "(a bug: please report it with the output of --debug)")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    if args.seed < 0:
-        raise ConfigError("seed", f"must be >= 0, got {args.seed}")
     if args.classes is not None and args.classes < 2:
         raise ConfigError("classes", f"must be >= 2, got {args.classes}")
     budget = PROFILES[args.profile]
-    with Progress(sys.stderr) as progress:
-        result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
-    config = run_config(args.profile, budget.describe(), args.claims, args.seed, args.classes)
-    report = write_reports(result, config, args.report_dir)
-    if args.junit_xml is not None:
+    start = time.perf_counter()
+    junit_apart = False
+    try:
+        with ReportTarget(args.report_dir) as target:
+            junit_apart = args.junit_xml is not None and not target.holds("junit_xml", args.junit_xml)
+            with Progress(sys.stderr) as progress:
+                result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
+                progress.stage(f"writing the report to {target.target}")
+            config = run_config(args.profile, budget.describe(), args.claims, args.seed, args.classes)
+            report = write_reports(result, config, target.staging)
+            if args.junit_xml is not None and not junit_apart:
+                atomic_write(target.staging / args.junit_xml.name, junit_xml(report))
+            target.publish()
+    except ConfigError:
+        raise
+    except BaseException as err:
+        if junit_apart:  # tell the CI the run could not complete, not that a claim failed
+            atomic_write(args.junit_xml, junit_incomplete(_incomplete(err), time.perf_counter() - start))
+        raise
+    if junit_apart:
         atomic_write(args.junit_xml, junit_xml(report))
-    for c in report["claims"]:
-        print(f"{c['id']}: {c['verdict']}  ({c['deciding_outcome']}: {c['statistic']})")
-    for c in report["controls"]:
-        print(f"control {c['id']}: {c['verdict']} (expected {c['expected']}) "
-              f"{'detected' if c['detected'] else 'NOT DETECTED'}")
-    _written(args.report_dir)
-    return result.exit_status
-
-
-def _written(directory: Path) -> None:
-    print(f"reports written to {directory}: report.html, report.md (figures/), report.json")
+    print(verdict_table(report))
+    print(f"report written to {target.target}: report.html, report.md (figures/), report.json")
+    return report["exit_status"]
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     source = args.directory / "report.json"
     if not source.is_file():
         raise ConfigError("directory", f"no report.json in {str(args.directory)!r}")
-    try:
-        report = rebuild(args.directory)
-    except (ValueError, KeyError, TypeError) as err:  # not a report this version wrote
-        raise ConfigError("directory",
-                          f"{source} is not a report this icl-verify can redraw ({err!r})") from None
-    _written(args.directory)
+    with ReportTarget(args.directory, field="directory") as target:
+        text = source.read_text(encoding="utf-8")
+        try:
+            validate_report(json.loads(text))
+        except (json.JSONDecodeError, UnicodeDecodeError, ReportError) as err:
+            raise ConfigError("directory", f"{source} is not a report this icl-verify can redraw: "
+                                           f"{' '.join(str(err).split())}") from None
+        report = rebuild(text, target.staging)
+        target.publish()
+    print(f"report redrawn in {target.target}: report.html, report.md (figures/)")
     return report["exit_status"]
+
+
+def _describe_setting(prior: TaskPrior | MixturePrior) -> str:
+    desc = prior.describe()
+    parts = [f"{desc['kind']} prior", f"d = {desc['d']}", f"R = {desc['snr']:g}"]
+    if isinstance(prior, MixturePrior):
+        parts.insert(1, f"c = {prior.classes}")
+    elif prior.minus_scale != 1 or prior.p_plus != 0.5:
+        parts += [f"kappa = {prior.minus_scale:g}", f"P(y=+1) = {prior.p_plus:g}"]
+    if not np.array_equal(prior.cov, np.eye(prior.d)):
+        parts.append("Lambda = diag(--cov-diag)")
+    return ", ".join(parts)
+
+
+def _length(n: float) -> str:
+    return "inf" if math.isinf(n) else str(int(n))
 
 
 def _cmd_minimizer(args: argparse.Namespace) -> int:
@@ -206,9 +304,18 @@ def _cmd_minimizer(args: argparse.Namespace) -> int:
     _check_samples(args)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
     star = trained_weights(prior, args.N, rng, train_size=args.samples)
-    classes = {"classes": prior.classes} if isinstance(prior, MixturePrior) else {}
-    print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
-                   "method": star.method, "N": args.N, **classes, "prior": prior.describe()}))
+    if args.json:
+        classes = {"classes": prior.classes} if isinstance(prior, MixturePrior) else {}
+        print(to_json({"W": star.w, "alpha": star.alpha, "error_estimate": star.error_estimate,
+                       "method": star.method, "N": args.N, **classes, "prior": prior.describe()}))
+        return 0
+    print(f"W*(N = {_length(args.N)}) for the {_describe_setting(prior)}; method: {star.method}")
+    if star.alpha is not None:
+        error = star.error_estimate / float(np.abs(prior.precision).max())
+        print(f"  W* = alpha Lambda^-1 with alpha = {plus_minus(star.alpha, error)}")
+    else:
+        print(f"  W* =\n{textwrap.indent(np.array2string(star.w, precision=6), '    ')}")
+        print(f"  largest standard error of an entry: {star.error_estimate:.2g}")
     return 0
 
 
@@ -223,24 +330,62 @@ def _cmd_tv(args: argparse.Namespace) -> int:
         est = Estimate(tv.mean(), tv.std(ddof=1) / math.sqrt(tv.size))
     else:
         est = expected_tv(prior, args.N, args.M, rng, size=args.samples)
-    print(to_json({"tv": float(est.value), "stderr": float(est.stderr), "N": args.N,
-                   "M": args.M, "samples": args.samples, "prior": prior.describe()}))
+    if args.json:
+        print(to_json({"tv": float(est.value), "stderr": float(est.stderr), "N": args.N,
+                       "M": args.M, "samples": args.samples, "prior": prior.describe()}))
+        return 0
+    print(f"E[TV](N = {_length(args.N)}, M = {_length(args.M)}) for the {_describe_setting(prior)}:")
+    print(f"  {plus_minus(float(est.value), float(est.stderr))} "
+          f"(Monte Carlo over {args.samples} draws; ± one standard error)")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "minimizer": _cmd_minimizer, "tv": _cmd_tv}
+
+
+def _say(line: str) -> None:
     try:
-        args = _parser().parse_args(argv)
-        commands = {"run": _cmd_run, "report": _cmd_report, "minimizer": _cmd_minimizer, "tv": _cmd_tv}
-        return commands[args.command](args)
-    except UsageError as err:
-        print(f"icl-verify: error: {err}", file=sys.stderr)
-        return 2
-    except ConfigError as err:
-        flag = _FLAGS.get(err.field, f"--{err.field.replace('_', '-')}")
-        reason = str(err).split(": ", 1)[1]
-        print(f"icl-verify: error: {flag}: {reason}", file=sys.stderr)
-        return 2
+        print(f"icl-verify: {line}", file=sys.stderr, flush=True)
+    except OSError:
+        pass  # stderr itself is gone: the exit status still tells
+
+
+def _silence_stdout() -> None:
+    """After a failed write to stdout the unwritten rest stays buffered, and the interpreter's
+    final flush would fail again with a traceback: point stdout at /dev/null instead."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    with interruptible():
+        try:
+            args = _parser().parse_args(argv)
+            status = COMMANDS[args.command](args)
+            sys.stdout.flush()
+            return int(status)
+        except UsageError as err:
+            _say(f"error: {err}")
+            return ExitStatus.BAD_INPUT
+        except ConfigError as err:
+            if debug:
+                traceback.print_exc()
+            what = "cannot compute this setting" if isinstance(err, NotComputable) else "error"
+            flag = _FLAGS.get(err.field, f"--{err.field.replace('_', '-')}")
+            _say(f"{what}: {flag}: {err.reason}")
+            return ExitStatus.BAD_INPUT
+        except (Interrupted, KeyboardInterrupt, Exception) as err:
+            if debug:
+                traceback.print_exc()
+            _silence_stdout()
+            _say(f"incomplete: {_incomplete(err)}")
+            return ExitStatus.INCOMPLETE
 
 
 if __name__ == "__main__":

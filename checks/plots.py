@@ -19,11 +19,11 @@ setting.  A control's figure puts the claim's panel (the paper's setting) beside
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import re
 import textwrap
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogFormatter, NullLocator
 from scipy import stats
 
+from checks.interrupt import ignore_interrupts
 from numerics.rates import curve
 
 #: byte-for-byte reproducible SVG; text stays text (small, searchable, drawn in the reader's sans-serif)
@@ -261,6 +262,7 @@ def report_figures(report: dict, workers: int | None = None) -> dict[str, list[F
     claims = {c["id"]: c for c in report["claims"]}
     checks = report["claims"] + report["controls"]
     counterparts = [claims.get(c["claim"]) if "claim" in c else None for c in checks]
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-        drawn = pool.map(_figures_of, checks, counterparts)
-        return {c["id"]: figures for c, figures in zip(checks, drawn, strict=True)}
+    # leaving the block terminates the workers, so an interruption does not wait for them
+    with multiprocessing.Pool(workers or os.cpu_count(), initializer=ignore_interrupts) as pool:
+        drawn = pool.starmap(_figures_of, zip(checks, counterparts, strict=True))
+    return {c["id"]: figures for c, figures in zip(checks, drawn, strict=True)}

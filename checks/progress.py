@@ -27,6 +27,13 @@ class Progress:
         self.bar.update(done - self.bar.n)
         self.bar.set_description_str(label if done < total else "done")
 
+    def stage(self, label: str) -> None:
+        """A step after the checks (writing the report): a plain line, or the bar's label."""
+        if self.bar is not None:
+            self.bar.set_description_str(label)
+        elif not self.tty:
+            print(f"[icl-verify] {label}", file=self.stream, flush=True)
+
     def __enter__(self) -> Progress:
         return self
 

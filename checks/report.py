@@ -1,5 +1,9 @@
-"""report.json, report.md (with its figures) and report.html, each file written atomically
-(temporary file, then rename)."""
+"""The report set of a run: ``report.json``, ``config.json``, ``report.md`` with its figures,
+and ``report.html``.
+
+These functions write into a fresh directory, the staging directory of
+:class:`checks.publish.ReportTarget`, which swaps the whole set in at once.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from checks.document import markdown
 from checks.page import page
 from checks.plots import report_figures
 from checks.runner import RunResult
+from checks.schema import SCHEMA_VERSION, validate_report
 
 
 def _default(obj: Any) -> Any:
@@ -69,7 +74,8 @@ def run_config(profile: str, budget: dict, claims: list[str], seed: int, classes
                ) -> dict:
     """The configuration a run ran with (written into every report)."""
     return {
-        "profile": profile, "seed": seed, "claims": claims, "classes": classes, "budget": budget,
+        "profile": profile, "seed": seed, "claims": list(dict.fromkeys(claims)), "classes": classes,
+        "budget": budget,
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "scipy": scipy.__version__, "sympy": sympy.__version__},
     }
@@ -77,46 +83,41 @@ def run_config(profile: str, budget: dict, claims: list[str], seed: int, classes
 
 def report_dict(result: RunResult, config: dict) -> dict:
     return {
+        "schema_version": SCHEMA_VERSION,
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": config,
         "ok": result.ok,
-        "exit_status": result.exit_status,
+        "exit_status": int(result.exit_status),
         "claims": [c.as_dict() for c in result.claims],
         "controls": [c.as_dict() for c in result.controls],
     }
 
 
 def render(report: dict, directory: Path) -> None:
-    """report.md (its figures as SVG files in ``figures/`` beside it) and the self-contained
-    report.html, from a report dict alone: ``icl-verify report DIR`` calls this on a saved
-    report.json without recomputing anything."""
+    """``config.json``, ``report.md`` (its figures as SVG files in ``figures/`` beside it) and the
+    self-contained ``report.html``, from a report dict alone: ``icl-verify report DIR`` calls
+    this on a saved report.json without recomputing anything."""
     figures = report_figures(report)
-    folder = directory / "figures"
-    names = {f"{f.name}.svg" for fs in figures.values() for f in fs}
-    for fs in figures.values():
-        for f in fs:
-            atomic_write(folder / f"{f.name}.svg", f.svg)
+    atomic_write(directory / "config.json", to_json(report["config"]))
+    for f in (f for fs in figures.values() for f in fs):
+        atomic_write(directory / "figures" / f"{f.name}.svg", f.svg)
     atomic_write(directory / "report.md", markdown(report, figures, lambda f: f"figures/{f.name}.svg"))
     atomic_write(directory / "report.html", page(report, figures))
-    # figures of an earlier run that this one no longer draws are stale; removed last, so that
-    # a crash before this point leaves the earlier report.md with every figure it names
-    for old in folder.glob("*.svg"):
-        if old.name not in names:
-            old.unlink()
 
 
 def write_reports(result: RunResult, config: dict, directory: Path) -> dict:
-    """Write config.json, report.json, then report.md and report.html; return the report."""
+    """The whole set of a run into ``directory``; return the report as saved."""
     text = to_json(report_dict(result, config))
     report = json.loads(text)
-    atomic_write(directory / "config.json", to_json(config))
+    validate_report(report)  # what a run writes, ``report DIR`` must be able to read
     atomic_write(directory / "report.json", text)
     render(report, directory)
     return report
 
 
-def rebuild(directory: Path) -> dict:
-    """Redraw report.md and report.html from ``directory/report.json``; return the report."""
-    report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+def rebuild(text: str, directory: Path) -> dict:
+    """The whole set from a saved report.json's ``text`` (already validated) into ``directory``."""
+    report = json.loads(text)
+    atomic_write(directory / "report.json", text)
     render(report, directory)
     return report

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from checks.exit_status import ExitStatus, status_of
 from checks.registry import CLAIMS, CONTROLS, Control, base_settings
 from checks.setting import Budget, Setting, stream
 from checks.verdict import CheckResult, combine
@@ -54,19 +55,13 @@ class RunResult:
     controls: list[ControlResult]
 
     @property
-    def ok(self) -> bool:
-        return all(c.verdict.value == "PASS" for c in self.claims) and all(
-            c.detected for c in self.controls)
+    def exit_status(self) -> ExitStatus:
+        """See :func:`checks.exit_status.status_of`."""
+        return status_of([c.verdict.value for c in self.claims], [c.detected for c in self.controls])
 
     @property
-    def exit_status(self) -> int:
-        """0: every claim PASSes and every control is detected; 1: a claim FAILs or a control
-        is missed; 3: neither, but some claim is INCONCLUSIVE (the budget did not decide it),
-        so a pipeline can tell "refuted or broken" from "undecided"."""
-        if self.ok:
-            return 0
-        refuted = any(c.verdict.value == "FAIL" for c in self.claims)
-        return 1 if refuted or not all(c.detected for c in self.controls) else 3
+    def ok(self) -> bool:
+        return self.exit_status is ExitStatus.OK
 
 
 def run(claims: Iterable[str], budget: Budget, seed: int,
@@ -76,7 +71,7 @@ def run(claims: Iterable[str], budget: Budget, seed: int,
     :func:`checks.registry.base_settings`), then every control of those claims.
 
     ``progress(done, total, label)`` is called before each check and once at the end."""
-    selected = list(claims)
+    selected = list(dict.fromkeys(claims))  # a claim named twice runs once
     controls = [c for c in CONTROLS if c.claim in selected]
     total = len(selected) + len(controls)
     results = []

@@ -17,6 +17,17 @@ class ConfigError(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
+        self.reason = reason
+
+
+class NotComputable(ConfigError):
+    """A legal setting that this suite cannot compute to its stated accuracy (for example a
+    signal-to-noise beyond the reduced quadrature's reach); ``field`` names the setting that
+    puts it out of reach."""
+
+
+#: prompt lengths are carried as floats: integers up to 2^53 are exact
+MAX_PROMPT_LENGTH = 2**53
 
 
 def positive_int(field: str, value: object, minimum: int = 1) -> int:
@@ -43,7 +54,7 @@ def finite_float(field: str, value: object, *, low: float = -math.inf,
 
 
 def parse_prompt_length(field: str, value: object) -> float:
-    """A prompt length: an integer >= 1, or ``inf`` (also the string 'inf') for the limit."""
+    """A prompt length: an integer in [1, 2^53], or ``inf`` (also the string 'inf') for the limit."""
     if isinstance(value, str):
         if value.strip().lower() in {"inf", "infinity"}:
             return math.inf
@@ -53,7 +64,10 @@ def parse_prompt_length(field: str, value: object) -> float:
             raise ConfigError(field, f"must be a positive integer or 'inf', got {value!r}") from None
     if isinstance(value, float) and value == math.inf:
         return math.inf
-    return float(positive_int(field, value))
+    n = positive_int(field, value)
+    if n > MAX_PROMPT_LENGTH:
+        raise ConfigError(field, f"must be <= 2^53 = {MAX_PROMPT_LENGTH} or inf, got {n}")
+    return float(n)
 
 
 def spd_matrix(field: str, value: object, d: int) -> np.ndarray:

@@ -52,10 +52,10 @@ def test_minimizer_json(capsys) -> None:
 
 
 def test_tv_limits(capsys) -> None:
-    assert cli.main(["tv", "--d", "2", "--N", "inf", "--M", "inf", "--samples", "1000"]) == 0
+    assert cli.main(["tv", "--d", "2", "--N", "inf", "--M", "inf", "--samples", "1000", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["tv"] < 1e-12  # W = 2 Lambda^-1 with the population a is the Bayes posterior
-    assert cli.main(["tv", "--d", "2", "--N", "16", "--M", "inf", "--samples", "1000"]) == 0
+    assert cli.main(["tv", "--d", "2", "--N", "16", "--M", "inf", "--samples", "1000", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["tv"] > 10 * out["stderr"] > 0
 

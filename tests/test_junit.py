@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from checks import cli
-from checks.junit import junit_xml
+from checks.exit_status import MEANING, ExitStatus
+from checks.junit import junit_incomplete, junit_xml
 
 
 def _claim(cid: str, verdict: str) -> dict:
@@ -23,7 +24,7 @@ def _control(cid: str, detected: bool) -> dict:
             "elapsed_s": 0.5}
 
 
-REPORT = {"generated": "2026-11-23T00:00:00+00:00",
+REPORT = {"generated": "2026-11-23T00:00:00+00:00", "exit_status": 1,
           "claims": [_claim("A1", "PASS"), _claim("A3", "FAIL"), _claim("A3m", "INCONCLUSIVE")],
           "controls": [_control("A3-unequal-norms", True), _control("A3-rate-too-fast", False)]}
 
@@ -39,22 +40,42 @@ def _shape(root: ET.Element) -> dict[tuple[str, str], set[str]]:
 
 @pytest.fixture(scope="module")
 def pytest_reference(tmp_path_factory) -> dict[tuple[str, str], set[str]]:
-    """pytest's own --junitxml for a pass, a failure and a skip."""
+    """pytest's own --junitxml for a pass, a failure, a skip, an error and a suite property."""
     d = tmp_path_factory.mktemp("ref")
     (d / "test_ref.py").write_text(
-        "import pytest\n\ndef test_pass():\n    pass\n\ndef test_fail():\n    assert False\n\n"
-        "def test_skip():\n    pytest.skip('undecided')\n")
+        "import pytest\n\ndef test_pass(record_testsuite_property):\n"
+        "    record_testsuite_property('exit_status', '1')\n\ndef test_fail():\n    assert False\n\n"
+        "def test_skip():\n    pytest.skip('undecided')\n\n"
+        "@pytest.fixture\ndef broken():\n    raise RuntimeError('cannot run')\n\n"
+        "def test_error(broken):\n    pass\n")
     out = d / "ref.xml"
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(d / "test_ref.py"),
                     f"--junitxml={out}"], capture_output=True, cwd=d)
     return _shape(ET.parse(out).getroot())
 
 
-def test_structure_is_what_pytest_writes(pytest_reference) -> None:
-    ours = _shape(ET.fromstring(junit_xml(REPORT)))
+@pytest.mark.parametrize("xml", [junit_xml(REPORT), junit_incomplete("interrupted by SIGTERM", 2.0)],
+                         ids=["verdicts", "incomplete"])
+def test_structure_is_what_pytest_writes(pytest_reference, xml: str) -> None:
+    ours = _shape(ET.fromstring(xml))
     for key, attrs in ours.items():
         assert key in pytest_reference, key
         assert attrs <= pytest_reference[key], (key, attrs - pytest_reference[key])
+
+
+def test_the_suite_says_what_its_exit_status_means() -> None:
+    properties = {p.get("name"): p.get("value")
+                  for p in ET.fromstring(junit_xml(REPORT)).iter("property")}
+    assert properties["exit_status"] == "1"
+    assert properties["exit_status_meaning"] == MEANING[ExitStatus.REFUTED]
+    assert all(f"{int(s)} {MEANING[s]}" in properties["exit_statuses"] for s in ExitStatus)
+
+
+def test_a_run_that_could_not_complete_is_an_error_not_a_failure() -> None:
+    suite = ET.fromstring(junit_incomplete("interrupted by SIGTERM", 2.0)).find("testsuite")
+    (case,) = suite.findall("testcase")
+    assert case.find("error").get("message") == "interrupted by SIGTERM"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "0", "1")
 
 
 def test_one_case_per_claim_and_control_with_consistent_counts() -> None:
@@ -69,7 +90,7 @@ def test_one_case_per_claim_and_control_with_consistent_counts() -> None:
 
 def test_run_writes_junit_xml(tmp_path: Path) -> None:
     path = tmp_path / "out" / "junit.xml"
-    cli.main(["run", "--profile", "smoke", "--claims", "A1", "--report-dir", str(tmp_path),
+    cli.main(["run", "--profile", "smoke", "--claims", "A1", "--report-dir", str(tmp_path / "report"),
               "--junit-xml", str(path)])
     cases = ET.parse(path).getroot().find("testsuite").findall("testcase")
     assert [c.get("classname") for c in cases] == ["icl-verify.claims", "icl-verify.controls"]

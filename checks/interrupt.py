@@ -1,0 +1,50 @@
+"""SIGINT, SIGTERM and SIGHUP end a command by an exception, :class:`Interrupted`, so that its
+``finally`` blocks run: the staging directory is removed, the lock released, and the previous
+report stays whole (:mod:`checks.publish`).  CI timeouts send SIGTERM; Ctrl-C sends SIGINT to
+the whole process group, so worker processes ignore all three and leave the ending to the
+parent.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(BaseException):
+    """A signal asked the command to stop (a BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signal = signal.Signals(signum).name
+        super().__init__(f"interrupted by {self.signal}")
+
+
+def _raise(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Within the block, each of :data:`SIGNALS` raises :class:`Interrupted` (main thread only:
+    Python delivers signals there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def ignore_interrupts() -> None:
+    """Initializer of worker processes: the parent alone decides how to stop."""
+    for s in SIGNALS:
+        signal.signal(s, signal.SIG_IGN)

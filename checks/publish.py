@@ -1,0 +1,224 @@
+"""A report directory written whole: a reader or a crash sees the old report or the new one,
+never a mix of the two.
+
+:class:`ReportTarget` claims the directory *before* any computation, so an unusable path is
+refused in one line at once instead of after minutes of checks:
+
+* the path is checked (not a file, not the working directory or a mount point, its parent
+  creatable and writable) and, if it exists, must hold only what a run writes;
+* a lock (``flock`` on ``.<name>.lock`` beside it, released by the kernel however the process
+  ends) refuses a second concurrent run into the same directory;
+* staging directories that an interrupted run left beside it are removed;
+* the whole set (``report.json``, ``config.json``, ``report.md``, ``report.html``,
+  ``figures/``, and a JUnit file placed inside it) is written into a fresh staging directory
+  beside the target, which :meth:`ReportTarget.publish` then swaps in with one
+  ``renameat2(RENAME_EXCHANGE)``: atomic on Linux.  Where the kernel or file system lacks it,
+  two renames are used, and the only intermediate state is a missing directory, never a mixed one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import TracebackType
+
+from numerics.config import ConfigError
+
+#: what a run writes into its report directory
+REPORT_ENTRIES = frozenset({"config.json", "report.json", "report.md", "report.html", "figures"})
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically; False where the kernel or file system cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _is_junit_of_a_run(path: Path) -> bool:
+    """A JUnit file that an earlier run wrote into the set (:mod:`checks.junit`)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError):
+        return False
+    suite = root.find("testsuite")
+    return root.tag == "testsuites" and suite is not None and suite.get("name") == "icl-verify"
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or str(err)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_writable_file(field: str, path: Path) -> None:
+    """A file path the run will write at its end, checked now: not a directory, its parent
+    creatable and writable."""
+    if path.is_dir():
+        raise ConfigError(field, f"{str(path)!r} is a directory; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as err:
+        raise ConfigError(field, f"cannot write {str(path)!r}: {_reason(err)}") from None
+
+
+class ReportTarget:
+    """The report directory of one ``run`` or ``report DIR``, claimed for its whole duration.
+
+    Use as a context manager: entering validates and locks the directory and creates
+    :attr:`staging`; write the set there, then call :meth:`publish`.  Leaving without
+    publishing (an error, an interruption) removes the staging directory and leaves the
+    target as it was.  ``field`` names the CLI option in error messages.
+    """
+
+    def __init__(self, directory: Path, field: str = "report_dir") -> None:
+        self.field = field
+        self.target = Path(os.path.abspath(directory))
+        if self.target.exists():
+            self.target = self.target.resolve()  # a symlink: replace what it points to
+        self.staging: Path = self.target  # set on entry
+        self._lock_fd: int | None = None
+        self._published = False
+
+    # -- claiming -------------------------------------------------------------------
+    def _refuse(self, reason: str) -> ConfigError:
+        return ConfigError(self.field, reason)
+
+    def _check_path(self) -> None:
+        t = self.target
+        if t.exists() and not t.is_dir():
+            raise self._refuse(f"{str(t)!r} is a file, not a directory")
+        above = next(a for a in t.parents if a.exists())
+        if not above.is_dir():
+            raise self._refuse(f"{str(above)!r} is a file, so {str(t)!r} cannot be created")
+        cwd = Path.cwd().resolve()
+        if t == cwd or t in cwd.parents:
+            raise self._refuse(f"{str(t)!r} is the working directory or contains it; give the "
+                               "report a directory of its own (e.g. reports)")
+        if t.exists() and os.path.ismount(t):
+            raise self._refuse(f"{str(t)!r} is a mount point; give a directory below it")
+        if t.is_dir():
+            foreign = sorted(p.name for p in t.iterdir() if not self._belongs(p))
+            if foreign:
+                raise self._refuse(
+                    f"{str(t)!r} holds files that are not an icl-verify report (e.g. {foreign[0]!r}); "
+                    "give an empty directory or one that a run wrote")
+
+    def _belongs(self, entry: Path) -> bool:
+        """Part of a report set: a report file, a JUnit file of a run, or the temporary file
+        of an earlier version's per-file writes."""
+        name = entry.name
+        if name in REPORT_ENTRIES:
+            return True
+        if name.endswith(".tmp") and any(name.startswith(f".{n}.") for n in REPORT_ENTRIES):
+            return True
+        return entry.suffix == ".xml" and entry.is_file() and _is_junit_of_a_run(entry)
+
+    def __enter__(self) -> ReportTarget:
+        self._check_path()
+        parent, name = self.target.parent, self.target.name
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(parent / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise self._refuse(f"cannot write {str(self.target)!r}: {_reason(err)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise self._refuse(f"another icl-verify run (pid {holder}) is writing {str(self.target)!r}; "
+                               "wait for it to finish or choose another directory") from None
+        self._lock_fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            for stale in parent.glob(f".{name}.staging-*"):  # left by a run that was killed
+                shutil.rmtree(stale, ignore_errors=True)
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=parent))
+            os.chmod(self.staging, 0o777 & ~_umask())
+        except OSError as err:
+            self._release()
+            raise self._refuse(f"cannot write {str(self.target)!r}: {_reason(err)}") from None
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def holds(self, field: str, path: Path) -> bool:
+        """Whether the file ``path`` (another output of the run) belongs to the set: True if it
+        lies directly in the target, False if outside it (then checked writable now); refused
+        below the target, where the swap would drop it."""
+        path = Path(os.path.abspath(path))
+        if path.parent == self.target:
+            if path.name in REPORT_ENTRIES:
+                raise ConfigError(field, f"{str(path)!r} is a file of the report itself")
+            return True
+        if self.target in path.parents:
+            raise ConfigError(field, f"{str(path)!r} lies below the report directory, which is "
+                                     "replaced whole; put it directly in it or outside it")
+        check_writable_file(field, path)
+        return False
+
+    # -- publishing -----------------------------------------------------------------
+    def publish(self) -> None:
+        """Swap the staged set in for the target's content, atomically."""
+        for path in self.staging.rglob("*"):
+            if path.is_dir():
+                _fsync_directory(path)
+        _fsync_directory(self.staging)
+        if self.target.exists():
+            if not _exchange(self.staging, self.target):
+                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
+                os.rename(self.target, old / "old")
+                os.rename(self.staging, self.target)
+                self.staging = old
+        else:
+            os.rename(self.staging, self.target)
+            self.staging = self.target
+        self._published = True
+        _fsync_directory(self.target.parent)
+        if self.staging != self.target:  # now holds the previous report
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if not self._published and self.staging != self.target:
+                shutil.rmtree(self.staging, ignore_errors=True)
+        finally:
+            self._release()

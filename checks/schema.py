@@ -1,0 +1,45 @@
+"""The schema of ``report.json`` (``report.schema.json``, JSON Schema 2020-12), checked with
+``jsonschema`` before ``icl-verify report DIR`` writes anything, and on every report a run writes.
+
+Beyond the schema, one relation a schema cannot state: the saved exit status must be the one
+the saved verdicts give (:func:`checks.exit_status.status_of`).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from typing import Any
+
+import jsonschema
+
+from checks.exit_status import status_of
+
+SCHEMA_VERSION = 1
+SCHEMA: dict[str, Any] = json.loads(
+    files("checks").joinpath("report.schema.json").read_text(encoding="utf-8"))
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+class ReportError(ValueError):
+    """A report.json that this version cannot read; ``str(err)`` is one line."""
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    return "/".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def validate_report(report: Any) -> None:
+    """Raise :class:`ReportError` naming the first problem (one line) unless ``report`` is a
+    whole report of :data:`SCHEMA_VERSION`."""
+    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(report))
+    if error is not None:
+        message = " ".join(error.message.split())
+        if len(message) > 160:  # jsonschema quotes the offending value, which may be huge
+            message = message[:157] + "..."
+        raise ReportError(f"at {_where(error)}: {message}")
+    expected = status_of([c["verdict"] for c in report["claims"]],
+                         [c["detected"] for c in report["controls"]])
+    if report["exit_status"] != expected:
+        raise ReportError(f"at exit_status: {report['exit_status']} does not follow from the "
+                          f"verdicts, which give {int(expected)}")

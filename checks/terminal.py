@@ -1,0 +1,76 @@
+"""What a command prints for a person: numbers at the precision their uncertainty supports,
+and the verdict table that ends ``icl-verify run``."""
+
+from __future__ import annotations
+
+import math
+
+from checks.exit_status import MEANING, ExitStatus
+
+
+def _decimals(spread: float) -> int | None:
+    """Decimal places that show ``spread`` (an interval's width, or a standard error) to two
+    significant digits; None when there is no finite positive spread to go by."""
+    if not (math.isfinite(spread) and spread > 0):
+        return None
+    return max(0, 1 - math.floor(math.log10(spread)))
+
+
+def _fixed(x: float, places: int | None) -> str:
+    """``x`` to ``places`` decimals; beyond 8 decimals in scientific notation with as many
+    significant digits."""
+    if places is None or not math.isfinite(x):
+        return f"{x:.4g}"
+    if places <= 8:
+        return f"{x:.{places}f}"
+    digits = max(1, math.floor(math.log10(abs(x))) + places + 1) if x else 1
+    return f"{x:#.{digits}g}"
+
+
+def plus_minus(value: float, error: float) -> str:
+    """``value ± error`` with the error to two significant digits and the value to match;
+    an exact value (error 0) with 12 significant digits."""
+    if error == 0:
+        return f"{value:.12g} (exact)"
+    places = _decimals(error)
+    return f"{_fixed(value, places)} ± {error:.2g}"
+
+
+def interval(value: float, lo: float, hi: float) -> str:
+    """``value [lo, hi]`` at the precision the interval's width supports."""
+    places = _decimals(hi - lo)
+    return f"{_fixed(value, places)} [{_fixed(lo, places)}, {_fixed(hi, places)}]"
+
+
+def estimate(statistic: object, uncertainty: dict) -> str:
+    """A check's deciding statistic with the uncertainty it was saved with."""
+    if not isinstance(statistic, (int, float)):
+        return str(statistic)  # "nan": written as a string in report.json
+    if "ci" in uncertainty:
+        return interval(statistic, *uncertainty["ci"])
+    if "lower" in uncertainty and "upper" in uncertainty:
+        return interval(statistic, uncertainty["lower"], uncertainty["upper"])
+    for key in ("stderr", "richardson_error"):
+        if key in uncertainty:
+            return plus_minus(statistic, uncertainty[key])
+    if "p_value" in uncertainty:
+        return f"{statistic:.4g} (p = {uncertainty['p_value']:.2g})"
+    return f"{statistic:.4g}"
+
+
+def verdict_table(report: dict) -> str:
+    """Each claim's verdict, its deciding outcome and statistic; the controls detected; the
+    exit status and its meaning."""
+    rows = [("claim", "verdict", "deciding outcome", "statistic [interval] or ± SE")]
+    rows += [(c["id"], c["verdict"], c["deciding_outcome"], estimate(c["statistic"], c["stderr_or_ci"]))
+             for c in report["claims"]]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(r[:3], widths, strict=True)), r[3]]).rstrip()
+             for r in rows]
+    controls = report["controls"]
+    missed = [c["id"] for c in controls if not c["detected"]]
+    lines.append(f"negative controls: {len(controls) - len(missed)} of {len(controls)} detected"
+                 + (f"; missed: {', '.join(missed)}" if missed else ""))
+    status = ExitStatus(report["exit_status"])
+    lines.append(f"exit status {int(status)}: {MEANING[status]}")
+    return "\n".join(lines)
