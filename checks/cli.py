@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -364,7 +365,11 @@ def _silence_stdout() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
-    with interruptible():
+    # floating-point warnings (an overflow that a later step handles) are for --debug only:
+    # every outcome that matters reaches the user as an answer or one line
+    with interruptible(), warnings.catch_warnings():
+        if not debug:
+            warnings.simplefilter("ignore")
         try:
             args = _parser().parse_args(argv)
             status = COMMANDS[args.command](args)
@@ -376,9 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as err:
             if debug:
                 traceback.print_exc()
-            what = "cannot compute this setting" if isinstance(err, NotComputable) else "error"
-            flag = _FLAGS.get(err.field, f"--{err.field.replace('_', '-')}")
-            _say(f"{what}: {flag}: {err.reason}")
+            if isinstance(err, NotComputable) and err.field == "setting":
+                _say(f"cannot compute this setting: {err.reason}")
+            else:
+                flag = _FLAGS.get(err.field, f"--{err.field.replace('_', '-')}")
+                _say(f"error: {flag}: {err.reason}")
             return ExitStatus.BAD_INPUT
         except (Interrupted, KeyboardInterrupt, Exception) as err:
             if debug:

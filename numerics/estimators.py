@@ -62,6 +62,14 @@ def take(sample: S, idx: np.ndarray) -> S:
 
 
 @singledispatch
+def misclassified(sample: PromptSample, w: np.ndarray) -> int:
+    """How many samples the model ``W`` gets wrong: margin ``s <= 0`` (binary), a logit of
+    another class at least the true one's (c classes).  None wrong at a minimiser of the
+    logistic or softmax loss means the sample is separable, and the minimiser is at infinity."""
+    return int(np.count_nonzero(margins(sample, w) <= 0))
+
+
+@singledispatch
 def per_sample_losses(sample: PromptSample, w: np.ndarray, loss_name: str = "logistic") -> np.ndarray:
     """The loss of each sample, shape (B,): ``h(s)``."""
     (h,) = derivatives_fn(loss_name, (0,))(margins(sample, w))
@@ -173,6 +181,13 @@ def _class_losses(sample: ClassSample, z: np.ndarray) -> np.ndarray:
 def _class_mean_gradient(sample: ClassSample, r: np.ndarray) -> np.ndarray:
     """``mean_b A_b^T r_b x_b^T`` (d, d), without forming the per-sample gradients."""
     return np.einsum("bk,bki,bj->ij", r, sample.a, sample.x_q) / r.shape[0]
+
+
+@misclassified.register
+def _(sample: ClassSample, w: np.ndarray) -> int:
+    z = class_logits(sample, w)
+    true = z[np.arange(z.shape[0]), sample.k_q]
+    return int(np.count_nonzero((z >= true[:, None]).sum(axis=1) > 1))
 
 
 @per_sample_losses.register

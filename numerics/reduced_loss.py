@@ -14,7 +14,10 @@ into ``R u_plus``, ``kappa R u_minus``.  By rotation invariance put ``u_plus = e
 
 The expectation runs over f (Gauss rule of the binomial law), c (Gauss-Jacobi, or a point
 for the antipodal prior), xi1, xi2 (Gauss-Hermite), chi (generalised Gauss-Laguerre) and the
-query's 1-D Gaussian (trapezoid).  When ``s = 0`` for every task (antipodal), xi2 only enters
+query's 1-D Gaussian (:func:`smoothed`: a trapezoid rule in log space on a window fitted to
+each outer node, so that it holds at any signal-to-noise: at R = 40 the mass of
+``X_y < 0`` is below 1e-300 and the plain integrand underflows).
+When ``s = 0`` for every task (antipodal), xi2 only enters
 through ``|a|^2`` and is folded into ``chi ~ chi^2_(d-1)`` -- SPEC's three-variable integral.
 When the integrand does not depend on f (``mu_plus + mu_minus = 0``) the f-axis is dropped.
 
@@ -28,14 +31,23 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit, log_expit, ndtr
 
 from numerics import quadrature as qr
+from numerics.config import NotComputable
 from numerics.newton import ray_newton
 from numerics.priors import TaskPrior
-from theory.losses import derivatives_fn
+from theory.losses import log_abs_derivatives_fn
 
-#: outer nodes processed per block (bounds memory at ~ block * n_t doubles per array)
-_BLOCK = 4096
+#: the query window of a node: where the log-concave envelope (:func:`_envelope_peak`) is
+#: within e^-_LOG_DROP of its peak (the polynomial factors X^k change it by far less)
+_LOG_DROP = 46.0
+#: the query step where the Gaussian factor alone sets the scale (trapezoid error ~1e-40)
+_COARSE_STEP = 0.25
+#: doubles in one (nodes x points) array of a block: bounds the quadrature's memory (16 MiB)
+_BLOCK_DOUBLES = 1 << 21
+#: query points per outer node beyond which a setting is refused
+MAX_QUERY_POINTS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,7 @@ class Resolution:
     n_angle: int
     n_xi: int
     n_chi: int
-    t_resolution: float  # trapezoid step = pi / (t_resolution * sqrt(max alpha^2 S))
+    t_resolution: float  # query step = pi / (t_resolution * |alpha| sqrt(S)): error ~ exp(-2 pi t_resolution)
 
 
 #: Resolutions of increasing accuracy and cost; :func:`alpha_star` climbs it until two
@@ -63,11 +75,21 @@ LADDER: tuple[Resolution, ...] = (
 
 @dataclass(frozen=True)
 class ReducedNodes:
-    """Outer nodes: the two label cases' (M_y, S) with their weights (p_y folded in)."""
+    """Outer nodes: the two label cases' (M_y, S) with their weights (p_y folded in).
+
+    ``M_y = R_y (a . u_y)`` with ``R_y`` the norm of the label's mean (``radius``) and ``S =
+    |a|^2``, so the query's standardised distance to the boundary, ``t0 = -M_y / sqrt(S)``,
+    has ``t0^2 / 2 = R_y^2 / 2 - R_y^2 perp / (2 S)``, ``perp = S - (a . u_y)^2``.  At high
+    signal-to-noise ``t0^2 / 2 ~ R^2 / 2`` is huge while its spread over the nodes is O(1):
+    :func:`scaled_ray_derivatives` keeps the common ``R_y^2 / 2`` apart so that the spread is
+    not lost to rounding (at R = 1e5 it would cost 1e-6 in alpha).
+    """
 
     mean: np.ndarray    # (n,) M_y
     var: np.ndarray     # (n,) S
     weight: np.ndarray  # (n,)
+    radius: np.ndarray  # (n,) R_y
+    perp: np.ndarray    # (n,) S - (a . u_y)^2
 
 
 def _rules(prior: TaskPrior, n: float, res: Resolution) -> list[qr.Rule]:
@@ -101,37 +123,230 @@ def reduced_nodes(prior: TaskPrior, n: float, res: Resolution) -> ReducedNodes:
     scale = 0.0 if math.isinf(n) else 1 / math.sqrt(n)
     a1 = f * big_r - (1 - f) * r_minus * c + scale * x1
     a2 = -(1 - f) * r_minus * s + scale * x2
-    var = a1 * a1 + a2 * a2 + scale * scale * ch
+    noise = scale * scale * ch
+    var = a1 * a1 + a2 * a2 + noise
     return ReducedNodes(
         mean=np.concatenate([big_r * a1, -r_minus * (c * a1 + s * a2)]),
         var=np.concatenate([var, var]),
         weight=np.concatenate([p * w, (1 - p) * w]),
+        radius=np.concatenate([np.full_like(var, big_r), np.full_like(var, r_minus)]),
+        perp=np.concatenate([a2 * a2 + noise, (s * a1 - c * a2) ** 2 + noise]),
     )
+
+
+def _log_sigmoid_neg(u: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    return log_expit(-u * tau)
+
+
+def _envelope_peak(t0: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A point near the maximiser of ``e(tau) = -(t0 + tau)^2 / 2 + log sigma(-u tau)`` per node.
+
+    ``tau`` is the query's offset from the decision boundary (``X = sqrt(S) tau``) and ``u =
+    alpha sqrt(S)``: ``e`` bounds the log of every integrand's query factor up to polynomials in
+    X.  It is concave (a Gaussian times a log-concave logistic), so its peak is the root of the
+    decreasing ``e'(tau) = -(t0 + tau) - u sigma(u tau)``, bracketed by ``-t0 - u`` and ``-t0``.
+    Newton steps are taken while they halve the bracket, bisection otherwise, until the
+    bracket is narrower than ``1 / (1 + |u|)``: then ``e`` there is within 1/2 of the peak
+    (``e'' >= -(1 + u^2/4)``), which is all the window needs (:func:`_window_side`).
+    """
+    lo, hi = np.minimum(-t0, -t0 - u), np.maximum(-t0, -t0 - u)
+    tau = np.clip(-t0 - u * expit(-u * t0), lo, hi)
+    tol = 1 / (1 + np.abs(u))
+    active = np.flatnonzero(hi - lo > tol)
+    for _ in range(200):
+        if active.size == 0:
+            break
+        t, a, b, uu, c = tau[active], lo[active], hi[active], u[active], t0[active]
+        g = -(c + t) - uu * expit(uu * t)
+        slope = -1 - uu * uu * expit(uu * t) * expit(-uu * t)
+        a, b = np.where(g > 0, t, a), np.where(g > 0, b, t)
+        newton = t - g / slope
+        width = hi[active] - lo[active]
+        # Newton only where it lands inside and the bracket has at least halved
+        ok = (newton > a) & (newton < b) & (b - a <= 0.5 * width)
+        tau[active] = np.where(ok, newton, 0.5 * (a + b))
+        lo[active], hi[active] = a, b
+        active = active[(b - a > tol[active]) & (g != 0)]
+    return tau
+
+
+def _window_side(t0: np.ndarray, u: np.ndarray, peak: np.ndarray, direction: float) -> np.ndarray:
+    """Distance from ``peak`` (within 1/(1 + |u|) of the envelope's maximiser, where the
+    envelope is within 1/2 of its maximum) at which the envelope has dropped by ``_LOG_DROP``,
+    to 1%.
+
+    The envelope's curvature is at most -1, so the drop at ``sqrt(2 (_LOG_DROP + 1)) + 1`` is at
+    least ``_LOG_DROP``, and beyond the maximiser it grows: bisection on log2 of the distance.
+    The drop is written without the large ``t0^2`` terms, which cancel:
+    ``(t0 + peak) d + d^2 / 2 + log sigma(-u peak) - log sigma(-u (peak + d))`` for the signed
+    distance d.
+    """
+    widest = math.log2(math.sqrt(2 * (_LOG_DROP + 1)) + 1)
+    lo, hi = np.full_like(peak, widest - 50), np.full_like(peak, widest)
+    base = _log_sigmoid_neg(u, peak)
+    for _ in range(14):
+        mid = 0.5 * (lo + hi)
+        d = direction * np.exp2(mid)
+        drop = (t0 + peak) * d + d * d / 2 + base - _log_sigmoid_neg(u, peak + d)
+        far = drop >= _LOG_DROP
+        lo, hi = np.where(far, lo, mid), np.where(far, mid, hi)
+    return np.exp2(hi)
+
+
+@dataclass(frozen=True)
+class QueryWindows:
+    """Per outer node: the query offsets integrated over, ``tau = peak + d`` with
+    ``d = -left + step j``, ``j = 0 .. count - 1``, and the log of the envelope at ``peak``
+    (the node's scale)."""
+
+    t0: np.ndarray
+    u: np.ndarray
+    root_s: np.ndarray
+    peak: np.ndarray
+    left: np.ndarray
+    step: np.ndarray
+    count: np.ndarray
+    log_scale: np.ndarray
+
+
+def query_windows(mean: np.ndarray, var: np.ndarray, alpha: float, t_resolution: float,
+                  excess: np.ndarray | None = None) -> QueryWindows:
+    """The trapezoid windows of :func:`smoothed` for ``X ~ N(mean, var)`` per node.
+
+    The query offset ``tau`` (``X = sqrt(S) tau``) needs a step ``pi / (t_resolution |u|)``
+    where the decision boundary ``tau = 0`` lies in the window, since sigma(-u tau) has its
+    poles at ``Im tau = pi / u`` (trapezoid error ~ ``exp(-2 pi t_resolution)``), and only the
+    Gaussian's ``_COARSE_STEP`` elsewhere.  The window narrows as |u| grows where the boundary
+    is far from the Gaussian's centre (high signal-to-noise: about ``2 * 46 / R`` wide), so
+    the count stays near 30 * 46 / pi whatever R.
+
+    ``log_scale`` is the envelope's peak less ``-t0^2/2``'s large common part: ``excess`` is
+    ``t0^2/2`` less that part (:class:`ReducedNodes`; default: all of ``t0^2/2``).
+    """
+    root_s = np.sqrt(var)
+    t0 = -np.divide(mean, root_s, out=np.zeros_like(mean), where=root_s > 0)
+    u = alpha * root_s
+    peak = _envelope_peak(t0, u)
+    excess = t0 * t0 / 2 if excess is None else excess
+    # -(t0 + peak)^2 / 2 + log sigma(-u peak), with -t0^2/2 replaced by -excess
+    top = -excess - t0 * peak - peak * peak / 2 + _log_sigmoid_neg(u, peak)
+    left, right = _window_side(t0, u, peak, -1.0), _window_side(t0, u, peak, 1.0)
+    reach = np.divide(40.0, np.abs(u), out=np.full_like(u, np.inf), where=u != 0)
+    transition = (peak - left - reach <= 0) & (peak + right + reach >= 0)
+    fine = np.divide(math.pi / t_resolution, np.abs(u), out=np.full_like(u, np.inf), where=u != 0)
+    step = np.where(transition, np.minimum(_COARSE_STEP, fine), _COARSE_STEP)
+    count = np.ceil((left + right) / step).astype(np.int64) + 1
+    if count.max() > MAX_QUERY_POINTS:
+        raise NotComputable("setting", f"the query integral needs {count.max()} points on one node "
+                                       f"(at most {MAX_QUERY_POINTS}) at alpha = {alpha:.6g}")
+    return QueryWindows(t0=t0, u=u, root_s=root_s, peak=peak, left=left,
+                        step=(left + right) / (count - 1), count=count, log_scale=top)
+
+
+def smoothed(mean: np.ndarray, var: np.ndarray, alpha: float, res: Resolution,
+             orders: tuple[int, ...], loss_name: str = "logistic", excess: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """``E[X^k h^(k)(alpha X)]``, ``X ~ N(mean, var)``, per node and order, in log space.
+
+    Returns ``(log_scale, values)`` with the expectation ``exp(log_scale - shift) * values[i]``
+    for ``orders[i]``, where ``shift = t0^2/2 - excess`` (``t0 = -mean / sqrt(var)``; 0 when
+    ``excess`` is not given): every factor is exponentiated relative to the node's envelope
+    peak, so no tail underflows (:func:`theory.losses.log_abs_derivatives_fn`).  Nodes are
+    processed in blocks of a common point count (a multiple of 8), each at most
+    ``_BLOCK_DOUBLES`` doubles.
+    """
+    w = query_windows(mean, var, alpha, res.t_resolution, excess)
+    logs = log_abs_derivatives_fn(loss_name, orders)
+    values = np.zeros((len(orders), mean.size))
+    points_of = -(-w.count // 8) * 8  # common point counts: few blocks, at most 7 points wasted
+    for points in np.unique(points_of):
+        members = np.flatnonzero(points_of == points)
+        j = np.arange(points, dtype=float)
+        trapezoid = np.ones(points)
+        trapezoid[[0, -1]] = 0.5
+        for chunk in np.array_split(members, -(-members.size * points // _BLOCK_DOUBLES)):
+            step = (w.step[chunk] * (w.count[chunk] - 1) / (points - 1))[:, None]
+            d = -w.left[chunk, None] + step * j
+            peak = w.peak[chunk, None]
+            x = w.root_s[chunk, None] * (peak + d)
+            with np.errstate(divide="ignore"):
+                log_x = np.log(np.abs(x))
+            # the Gaussian factor relative to the node's scale, without the t0^2 terms that
+            # cancel: -(t0 + peak + d)^2/2 + (t0 + peak)^2/2 = -(t0 + peak) d - d^2/2
+            base = -(w.t0[chunk, None] + peak) * d - d * d / 2 - _log_sigmoid_neg(w.u[chunk, None], peak)
+            signs = np.sign(x)
+            for i, (k, (sign, log_h)) in enumerate(zip(orders, logs(alpha * x), strict=True)):
+                term = np.exp(base + log_h + k * log_x)
+                if k % 2:
+                    term *= signs
+                values[i, chunk] = sign * (term @ trapezoid) * step[:, 0] / math.sqrt(2 * math.pi)
+    return w.log_scale, values
+
+
+def scaled_ray_derivatives(nodes: ReducedNodes, alpha: float, res: Resolution,
+                           orders: tuple[int, ...] = (0, 1, 2), loss_name: str = "logistic"
+                           ) -> tuple[float, np.ndarray]:
+    """``(log_scale, v)`` with ``d^k/dalpha^k L(alpha) = exp(log_scale) v[i]`` for k = orders[i],
+    on the ray W = alpha Lambda^-1; uses ``d^k/dalpha^k E h(alpha X) = E[X^k h^(k)(alpha X)]``.
+
+    The common scale keeps the values representable when every node's integral underflows
+    (high signal-to-noise): Newton's method on the ray needs only their signs and ratios.
+    """
+    shift = nodes.radius**2 / 2
+    excess = -nodes.radius**2 * nodes.perp / np.where(nodes.var > 0, 2 * nodes.var, 1.0)
+    log_scale, values = smoothed(nodes.mean, nodes.var, alpha, res, orders, loss_name, excess)
+    with np.errstate(divide="ignore"):
+        rel = np.log(nodes.weight) + log_scale
+    # the node's log scale is rel - shift; shift takes one value per label, so the difference
+    # to the largest is taken without rounding the large shifts into the small rel
+    first = int(np.argmax(rel - shift))
+    exponent = (rel - rel[first]) - np.where(shift == shift[first], 0.0, shift - shift[first])
+    return float(rel[first] - shift[first]), values @ np.exp(exponent)
 
 
 def ray_derivatives(nodes: ReducedNodes, alpha: float, res: Resolution,
                     orders: tuple[int, ...] = (0, 1, 2), loss_name: str = "logistic"
                     ) -> tuple[float, ...]:
-    """``d^k/dalpha^k L(alpha)`` for k in ``orders``, on the ray W = alpha Lambda^-1.
+    """``d^k/dalpha^k L(alpha)`` for k in ``orders`` (values below the smallest double are 0)."""
+    top, values = scaled_ray_derivatives(nodes, alpha, res, orders, loss_name)
+    return tuple(float(v * math.exp(top)) for v in values)
 
-    Uses ``d^k/dalpha^k E h(alpha X) = E[X^k h^(k)(alpha X)]``.
+
+#: sigma(t) ~ Phi(PROBIT_SLOPE t): the probit curve with the logistic's slope at 0
+PROBIT_SLOPE = math.sqrt(math.pi / 8)
+
+
+def probit_start(nodes: ReducedNodes) -> float:
+    """Where Newton's method on the ray starts: the root of L'(alpha) with sigma replaced by
+    the probit curve ``Phi(b t)``, ``b = PROBIT_SLOPE``, for which the query integral is closed:
+    ``E[X Phi(-b alpha X)] = M Phi(-beta M / r) - S beta phi(beta M / r) / r``,
+    ``beta = b alpha``, ``r = sqrt(1 + beta^2 S)`` (Stein's lemma).
+
+    It lands near the minimiser at any scale of the margins (alpha* = 4e-6 at kappa = 1e6),
+    where a start at 2 would put the first evaluations where the logistic's transition is
+    far narrower than the Gaussian, and costly to resolve.  Where the probit sums underflow
+    (signal-to-noise above ~35) or change no sign, it returns 2, the limit of alpha(N).
     """
-    spread = max(abs(alpha) * math.sqrt(float(nodes.var.max())), 1e-12)
-    step = min(0.25, math.pi / (res.t_resolution * spread))
-    t, wt = qr.normal_trapezoid(step)
-    hs = derivatives_fn(loss_name, orders)
-    out = np.zeros(len(orders))
-    for lo in range(0, nodes.mean.size, _BLOCK):
-        sl = slice(lo, lo + _BLOCK)
-        x = nodes.mean[sl, None] + np.sqrt(nodes.var[sl, None]) * t[None, :]
-        for i, (k, hk) in enumerate(zip(orders, hs(alpha * x), strict=True)):
-            out[i] += nodes.weight[sl] @ ((x**k * hk) @ wt)
-    return tuple(float(v) for v in out)
+    def g(log_alpha: float) -> float:
+        beta = PROBIT_SLOPE * math.exp(log_alpha)
+        r = np.sqrt(1 + beta * beta * nodes.var)
+        z = beta * nodes.mean / r
+        return float(nodes.weight @ (nodes.mean * ndtr(-z) - nodes.var * beta * np.exp(-z * z / 2)
+                                     / (math.sqrt(2 * math.pi) * r)))
+
+    lo, hi = math.log(1e-12), math.log(1e12)
+    if not (g(lo) > 0 > g(hi)):
+        return 2.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if g(mid) > 0 else (lo, mid)
+    return math.exp(0.5 * (lo + hi))
 
 
 def _root(nodes: ReducedNodes, res: Resolution, alpha0: float) -> float:
-    """alpha minimising L on the ray at this resolution (L is strictly convex along it)."""
-    return ray_newton(lambda a: ray_derivatives(nodes, a, res, orders=(1, 2)), alpha0)
+    """alpha minimising L on the ray at this resolution (L is strictly convex along it); the
+    derivatives share one scale, which Newton's step ``L'/L''`` and the bracket's signs ignore."""
+    return ray_newton(lambda a: tuple(scaled_ray_derivatives(nodes, a, res, orders=(1, 2))[1]), alpha0)
 
 
 @dataclass(frozen=True)
@@ -142,6 +357,12 @@ class AlphaStar:
     error: float
     n: float
     rung: int  # index into LADDER of the resolution that produced ``alpha``
+    tolerance: float  # what the two finest rungs had to agree to
+
+    @property
+    def converged(self) -> bool:
+        """The ladder met its tolerance (else it ran out of rungs or of ``max_nodes``)."""
+        return self.error <= self.tolerance
 
     def w(self, prior: TaskPrior) -> np.ndarray:
         return self.alpha * prior.precision
@@ -151,7 +372,7 @@ _MEMO: dict[tuple, AlphaStar] = {}
 
 
 def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 0.0,
-               g_rtol: float = 0.0, max_nodes: float = 2e6, alpha0: float = 2.0) -> AlphaStar:
+               g_rtol: float = 0.0, max_nodes: float = 2e6) -> AlphaStar:
     """Minimiser of L on the ray W = alpha Lambda^-1 -- which is W* for invariant priors.
 
     Climbs :data:`LADDER` from the finest rung with at most ~1e4 outer nodes: it stops when
@@ -161,17 +382,18 @@ def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 
     estimate (conservative: the error of the finer rung is typically far smaller).
     The result is deterministic, so it is memoised per (prior, n, tolerances).
     """
-    key = (prior.key(), n, rtol, atol, g_rtol, max_nodes, alpha0)
+    key = (prior.key(), n, rtol, atol, g_rtol, max_nodes)
     if key not in _MEMO:
-        _MEMO[key] = _alpha_star(prior, n, rtol, atol, g_rtol, max_nodes, alpha0)
+        _MEMO[key] = _alpha_star(prior, n, rtol, atol, g_rtol, max_nodes)
     return _MEMO[key]
 
 
 def _alpha_star(prior: TaskPrior, n: float, rtol: float, atol: float, g_rtol: float,
-                max_nodes: float, alpha0: float) -> AlphaStar:
+                max_nodes: float) -> AlphaStar:
     sizes = [node_count(prior, n, res) for res in LADDER]
     start = min(max([0] + [i for i, s in enumerate(sizes) if s <= 1e4]), len(LADDER) - 2)
-    alpha = _root(reduced_nodes(prior, n, LADDER[start]), LADDER[start], alpha0)
+    nodes = reduced_nodes(prior, n, LADDER[start])
+    alpha = _root(nodes, LADDER[start], probit_start(nodes))
     error, rung = math.inf, start
     for rung in range(start + 1, len(LADDER)):
         if sizes[rung] > max_nodes:
@@ -181,4 +403,5 @@ def _alpha_star(prior: TaskPrior, n: float, rtol: float, atol: float, g_rtol: fl
         error, alpha = abs(finer - alpha), finer
         if error <= atol + rtol * abs(alpha) + g_rtol * abs(alpha - 2):
             break
-    return AlphaStar(alpha=alpha, error=error, n=n, rung=rung)
+    return AlphaStar(alpha=alpha, error=error, n=n, rung=rung,
+                     tolerance=atol + rtol * abs(alpha) + g_rtol * abs(alpha - 2))

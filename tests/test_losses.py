@@ -39,3 +39,17 @@ def test_logistic_is_stable_far_out() -> None:
 def test_unknown_loss_is_rejected() -> None:
     with pytest.raises(ValueError, match="loss"):
         losses.derivative("hinge", 1)
+
+
+def test_log_magnitudes_match_the_derivatives_and_do_not_underflow() -> None:
+    """``sign * exp(log|h^(k)|)`` is h^(k) where h^(k) is a normal double, and stays finite and
+    exact where it underflows: log sigma(-s) = -s, log softplus(-s) = -s for s >> 1."""
+    s = np.array([-700.0, -30.0, -1.5, 0.0, 0.7, 30.0, 700.0])
+    logs = losses.log_abs_derivatives_fn("logistic", (0, 1, 2))(s)
+    for (sign, log_h), h in zip(logs, losses.derivatives_fn("logistic", (0, 1, 2))(s), strict=True):
+        np.testing.assert_allclose(sign * np.exp(log_h), h, rtol=1e-13, atol=0)
+    far = np.array([1e3, 1e5])
+    (_, l0), (_, l1), (_, l2) = losses.log_abs_derivatives_fn("logistic", (0, 1, 2))(far)
+    np.testing.assert_allclose([l0, l1, l2], [-far, -far, -far], rtol=1e-15)
+    with pytest.raises(ValueError, match="sign-definite"):
+        losses.log_abs_derivative("brier", 2)  # 2 q r^2 (2q - r): changes sign at q = 1/3

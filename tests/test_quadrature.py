@@ -110,3 +110,15 @@ def test_reduced_ray_integral_against_quadpack_d1() -> None:
 def test_reduced_ray_integral_against_quadpack_d3() -> None:
     """As above with the chi-square axis (three nested QUADPACK levels: ~8 min)."""
     _check_against_quadpack(TaskPrior(d=3, kind="antipodal", snr=1.0), 16)
+
+
+@pytest.mark.parametrize("n_trials,p", [(10**12, 0.3), (2**53, 0.5), (10**9, 1e-6)])
+def test_binomial_rule_for_huge_prompts(n_trials: int, p: float) -> None:
+    """The Krawtchouk recurrence gives the rule in O(n) for any N up to 2^53 (enumerating the
+    support would take ~1e8 points): mean p and variance p (1 - p) / N, the latter up to the
+    rounding of nodes ``p + O(N^-1/2)`` stored next to p (relative ulp(p) sqrt(N), 3e-9 at 2^53)."""
+    x, w = qr.binomial_fraction(n_trials, p, N_NODES)
+    var = p * (1 - p) / n_trials
+    assert w.sum() == pytest.approx(1, abs=1e-14)
+    assert w @ x == pytest.approx(p, rel=1e-14)
+    assert w @ (x - p) ** 2 == pytest.approx(var, rel=1e-7)
