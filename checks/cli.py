@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from checks.common import largest_classes, points_needed
 from checks.exit_status import ExitStatus, summary
 from checks.interrupt import Interrupted, interruptible
 from checks.junit import junit_incomplete, junit_xml
@@ -31,13 +32,13 @@ from checks.registry import CLAIMS, DEFAULT_CLAIMS
 from checks.report import atomic_write, rebuild, run_config, to_json, write_reports
 from checks.runner import run
 from checks.schema import ReportError, validate_report
-from checks.setting import PROFILES
+from checks.setting import PROFILES, Budget
 from checks.terminal import plus_minus, verdict_table
+from numerics import memory
 from numerics.config import MAX_PROMPT_LENGTH, ConfigError, NotComputable, parse_prompt_length
-from numerics.estimators import Estimate
+from numerics.estimators import MIN_SAMPLES
 from numerics.priors import PRIOR_KINDS, MixturePrior, TaskPrior
-from numerics.sufficient_stats import draw_class_noise
-from numerics.tv import class_tv_per_sample, expected_tv, trained_weights
+from numerics.tv import expected_tv, trained_weights
 
 #: CLI flag of each configuration field, for error messages
 _FLAGS = {"directory": "DIR", "d": "--d", "cov": "--cov-diag", "snr": "--snr", "prior": "--prior",
@@ -102,6 +103,20 @@ def _claims(text: str) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _positive(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value:g}")
+    return value
+
+
+def _memory_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-memory", type=_positive, default=memory.default_limit(), metavar="GIB",
+                   help="refuse, before computing, inputs whose estimated memory exceeds this "
+                        "many GiB: a number > 0; default half this machine's memory "
+                        "(%(default).3g here)")
+
+
 def _debug_option(p: argparse.ArgumentParser) -> None:
     # on every subcommand too, so that ``icl-verify run --debug`` works as well
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -135,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--junit-xml", type=Path, default=None, metavar="PATH",
                    help="also write the verdicts as JUnit XML, one testcase per claim and "
                         "control (a run that could not complete writes one <error>); default: none")
+    _memory_option(r)
     _debug_option(r)
 
     rep = sub.add_parser("report", help="redraw report.html, report.md and figures/ from "
@@ -166,10 +182,12 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--seed", type=_seed, default=0,
                        help="root of the random stream: an integer >= 0; default %(default)s")
         q.add_argument("--samples", type=_int, default=200_000, metavar="B",
-                       help="Monte Carlo draws (c classes, the aligned prior, and E[TV]): an "
-                            "integer >= 1000; default %(default)s")
+                       help=f"Monte Carlo draws (c classes, the aligned prior, and E[TV]): an "
+                            f"integer >= {MIN_SAMPLES}, as many as --max-memory allows; "
+                            "default %(default)s")
         q.add_argument("--json", action="store_true",
                        help="print JSON instead of the short human-readable answer")
+        _memory_option(q)
         _debug_option(q)
 
     lengths = f"a positive integer <= 2^53 ({MAX_PROMPT_LENGTH}) or inf"
@@ -207,9 +225,12 @@ def _mixture(args: argparse.Namespace) -> MixturePrior:
 
 
 def _cov(args: argparse.Namespace) -> np.ndarray | None:
-    """The covariance from --cov-diag (None: the identity), after checking --d."""
+    """The covariance from --cov-diag (None: the identity), after checking --d and that its
+    d x d matrices fit in memory."""
     if args.d < 1:
         raise ConfigError("d", f"must be >= 1, got {args.d}")
+    matrices = memory.prior(args.d) + (memory.matrix_output(args.d) if args.command == "minimizer" else 0)
+    memory.require(matrices, args.max_memory, "d", f"d = {args.d} (its d x d matrices)")
     if args.cov_diag is None:
         return None
     if len(args.cov_diag) != args.d:
@@ -217,9 +238,45 @@ def _cov(args: argparse.Namespace) -> np.ndarray | None:
     return np.diag(args.cov_diag)
 
 
-def _check_samples(args: argparse.Namespace) -> None:
-    if args.samples < 2:
-        raise ConfigError("samples", f"must be >= 2, got {args.samples}")
+def _check_resources(args: argparse.Namespace, prior: TaskPrior | MixturePrior) -> None:
+    """--samples and the memory the command will need (:mod:`numerics.memory`), before any of it
+    is allocated; what does not fit is refused naming the option to change."""
+    if args.samples < MIN_SAMPLES:
+        raise ConfigError("samples", f"must be >= {MIN_SAMPLES} (fewer draws give no trustworthy "
+                                     f"error estimate), got {args.samples}")
+    d = prior.d
+    fixed = memory.prior(d) + (memory.matrix_output(d) if args.command == "minimizer" else 0)
+    finite = not math.isinf(args.N)
+    if isinstance(prior, MixturePrior):
+        per_draw = memory.class_ray(1, prior.classes, d) if finite or args.command == "tv" else 0
+    else:
+        fixed += memory.QUADRATURE if prior.invariant and finite else 0
+        train = memory.full_minimizer(1, d) if finite and not prior.invariant else 0
+        per_draw = max(train, memory.prompts(1, d) if args.command == "tv" else 0)
+    most = int((args.max_memory * memory.GIB - fixed) // per_draw) if per_draw else args.samples
+    field = "samples" if most >= MIN_SAMPLES else ("classes" if isinstance(prior, MixturePrior) else "d")
+    memory.require(fixed + per_draw * args.samples, args.max_memory, field,
+                   f"{args.samples} draws at d = {d}"
+                   + (f", c = {prior.classes}" if isinstance(prior, MixturePrior) else ""),
+                   f"at most {most} draws fit" if most >= MIN_SAMPLES else
+                   f"not even {MIN_SAMPLES} draws fit")
+
+
+def _check_classes(args: argparse.Namespace, budget: Budget) -> None:
+    """``run --classes C``: C within what the profile's N grid can fit, and within memory."""
+    if args.classes is None:
+        return
+    if args.classes < 2:
+        raise ConfigError("classes", f"must be >= 2, got {args.classes}")
+    most = largest_classes(budget)
+    if args.classes > most:
+        raise ConfigError("classes", f"c = {args.classes} needs N >= c^2 = {args.classes**2} on at "
+                                     f"least {points_needed(correction=True)} points of the "
+                                     f"{budget.name} profile's N grid (up to {max(budget.class_n_grid)}); "
+                                     f"at most c = {most} at this profile")
+    draws = max(budget.class_mc_size, budget.class_tv_size, budget.a1_eval_size, budget.a2_size)
+    memory.require(memory.class_ray(draws, args.classes, budget.class_dim), args.max_memory, "classes",
+                   f"c = {args.classes} at the {budget.name} profile ({draws} draws)")
 
 
 def _incomplete(err: BaseException) -> str:
@@ -238,9 +295,8 @@ def _incomplete(err: BaseException) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    if args.classes is not None and args.classes < 2:
-        raise ConfigError("classes", f"must be >= 2, got {args.classes}")
     budget = PROFILES[args.profile]
+    _check_classes(args, budget)
     start = time.perf_counter()
     junit_apart = False
     try:
@@ -302,7 +358,7 @@ def _length(n: float) -> str:
 
 def _cmd_minimizer(args: argparse.Namespace) -> int:
     prior = _prior(args)
-    _check_samples(args)
+    _check_resources(args, prior)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
     star = trained_weights(prior, args.N, rng, train_size=args.samples)
     if args.json:
@@ -322,15 +378,9 @@ def _cmd_minimizer(args: argparse.Namespace) -> int:
 
 def _cmd_tv(args: argparse.Namespace) -> int:
     prior = _prior(args)
-    _check_samples(args)
+    _check_resources(args, prior)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
-    if isinstance(prior, MixturePrior):
-        w = trained_weights(prior, args.N, rng, train_size=args.samples).w
-        noise = draw_class_noise(rng, args.samples, prior.d, prior.classes)
-        tv = class_tv_per_sample(prior, noise, args.M, w)
-        est = Estimate(tv.mean(), tv.std(ddof=1) / math.sqrt(tv.size))
-    else:
-        est = expected_tv(prior, args.N, args.M, rng, size=args.samples)
+    est = expected_tv(prior, args.N, args.M, rng, size=args.samples)
     if args.json:
         print(to_json({"tv": float(est.value), "stderr": float(est.stderr), "N": args.N,
                        "M": args.M, "samples": args.samples, "prior": prior.describe()}))

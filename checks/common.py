@@ -4,6 +4,7 @@ c-class ray."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -89,6 +90,14 @@ def asymptotic_window(n: np.ndarray, classes: int) -> np.ndarray:
     return np.asarray(n) >= classes**2
 
 
+def largest_classes(budget: Budget) -> int:
+    """The largest c whose N-slope fit has its points: ``N >= c^2`` (:func:`asymptotic_window`)
+    on at least :func:`points_needed` points of the budget's N grid."""
+    needed = points_needed(correction=True)
+    grid = sorted(budget.class_n_grid)
+    return math.isqrt(grid[-needed]) if len(grid) >= needed else 1
+
+
 def bound_reading(ci: tuple[float, float], claimed: float, what: str) -> str:
     """How tight a claimed exponent is, read from the CI of the fitted one (beyond the paper)."""
     lo, hi = ci
@@ -116,6 +125,12 @@ def crn_grid(values: Callable[[float], np.ndarray], grid: tuple[float, ...]
     return samples.mean(axis=0), np.atleast_2d(np.cov(samples, rowvar=False)) / samples.shape[0]
 
 
+def points_needed(correction: bool, correction_terms: int = 2) -> int:
+    """Points a rate fit needs: slope, intercept and the correction terms, plus one degree of
+    freedom to judge the fit (at least 4)."""
+    return max(4, 3 + (correction_terms if correction else 0))
+
+
 def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.ndarray, *,
                  claimed: float, correction: float | None, confidence: float,
                  correction_terms: int = 2,
@@ -126,8 +141,7 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
     ``read_bound`` names the bound (e.g. "c^1 bound at N=1024") whose tightness the evidence
     then reads from the fitted CI (:func:`bound_reading`, beyond the paper)."""
     keep = y > 0
-    # slope, intercept and the correction terms, plus one degree of freedom to judge the fit
-    needed = max(4, 3 + (correction_terms if correction is not None else 0))
+    needed = points_needed(correction is not None, correction_terms)
     if keep.sum() < needed:
         return Outcome(name=name, setting=setting, statistic=float("nan"),
                        uncertainty={"method": method}, verdict=Verdict.INCONCLUSIVE,

@@ -21,6 +21,8 @@ def _fixed(x: float, places: int | None) -> str:
     significant digits."""
     if places is None or not math.isfinite(x):
         return f"{x:.4g}"
+    if x:  # no more than the 15 significant digits a double carries
+        places = min(places, 14 - math.floor(math.log10(abs(x))))
     if places <= 8:
         return f"{x:.{places}f}"
     digits = max(1, math.floor(math.log10(abs(x))) + places + 1) if x else 1

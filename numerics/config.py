@@ -70,7 +70,19 @@ def parse_prompt_length(field: str, value: object) -> float:
     return float(n)
 
 
+#: the largest condition number of a covariance.  W* = alpha Lambda^-1 and the whitening by
+#: Lambda^(-1/2) carry a relative error of about cond x 1e-16 from the inverse and the square
+#: root, so 1e8 keeps every answer to 1e-8 (tests/test_cli.py checks W* Lambda = alpha I there)
+MAX_CONDITION = 1e8
+#: where a covariance's eigenvalues must lie, so that products such as a^T W x (each factor
+#: scaling like a power of Lambda) stay far from the ends of double precision
+EIGENVALUE_RANGE = (1e-100, 1e100)
+
+
 def spd_matrix(field: str, value: object, d: int) -> np.ndarray:
+    """A covariance: symmetric (relative to its largest entry), positive definite, judged by
+    its condition number (so a scaled identity of any scale in :data:`EIGENVALUE_RANGE` is
+    accepted), read-only."""
     try:
         m = np.array(value, dtype=float)
     except (TypeError, ValueError):
@@ -79,10 +91,18 @@ def spd_matrix(field: str, value: object, d: int) -> np.ndarray:
         raise ConfigError(field, f"must have shape ({d}, {d}), got {m.shape}")
     if not np.all(np.isfinite(m)):
         raise ConfigError(field, "contains NaN or infinite entries")
-    if not np.allclose(m, m.T, rtol=1e-12, atol=1e-12):
+    if not np.allclose(m, m.T, rtol=1e-12, atol=1e-12 * np.abs(m).max()):
         raise ConfigError(field, "must be symmetric")
     eig = np.linalg.eigvalsh(m)
-    if eig[0] <= 1e-12 * max(1.0, eig[-1]):
+    if eig[0] <= 0:
         raise ConfigError(field, f"must be positive definite (smallest eigenvalue {eig[0]:.3g})")
+    if eig[-1] / eig[0] > MAX_CONDITION:
+        raise ConfigError(field, f"condition number {eig[-1] / eig[0]:.3g} (eigenvalues {eig[0]:.3g} .. "
+                                 f"{eig[-1]:.3g}) exceeds {MAX_CONDITION:g}: W* = alpha Lambda^-1 would "
+                                 "lose more than 8 digits")
+    lo, hi = EIGENVALUE_RANGE
+    if eig[0] < lo or eig[-1] > hi:
+        raise ConfigError(field, f"eigenvalues must lie in [{lo:g}, {hi:g}], "
+                                 f"got {eig[0]:.3g} .. {eig[-1]:.3g}")
     m.setflags(write=False)
     return m

@@ -24,7 +24,15 @@ from numerics import estimators
 from numerics.estimators import Estimate
 from numerics.minimizer import Minimizer, full_minimizer, population_minimizer, quadrature_minimizer
 from numerics.priors import MixturePrior, TaskPrior
-from numerics.sufficient_stats import ClassNoise, ClassSample, PromptNoise, draw_noise, sample, sample_classes
+from numerics.sufficient_stats import (
+    ClassNoise,
+    ClassSample,
+    PromptNoise,
+    draw_class_noise,
+    draw_noise,
+    sample,
+    sample_classes,
+)
 from theory.bayes import class_logits, log_odds
 
 
@@ -60,14 +68,6 @@ def disagreement_per_sample(prior: TaskPrior, noise: PromptNoise, m: float, w: n
     return (np.sign(bayes) != np.sign(model)).astype(float)
 
 
-def expected_tv(prior: TaskPrior, n: float, m: float, rng: np.random.Generator,
-                size: int = 200_000) -> Estimate:
-    """E[TV] for training length n and test length m, with its standard error."""
-    w = trained_weights(prior, n, rng).w
-    tv = tv_per_sample(prior, draw_noise(rng, size, prior.d), m, w)
-    return Estimate(np.float64(tv.mean()), np.float64(tv.std(ddof=1) / math.sqrt(size)))
-
-
 def _class_tv(bayes: np.ndarray, logits: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(bayes - softmax(logits, axis=1)).sum(axis=1)
 
@@ -96,3 +96,16 @@ def class_tv_on_ray(prior: MixturePrior, s: ClassSample) -> Callable[[float], np
 def class_tv_per_sample(prior: MixturePrior, noise: ClassNoise, m: float, w: np.ndarray) -> np.ndarray:
     """:func:`class_tv` on the test prompts of length ``m`` drawn from ``noise``."""
     return class_tv(prior, sample_classes(prior, noise, m, test=True), w)
+
+
+def expected_tv(prior: TaskPrior | MixturePrior, n: float, m: float, rng: np.random.Generator,
+                size: int = 200_000) -> Estimate:
+    """E[TV] for training length n and test length m, with its standard error: W*(N) from
+    ``size`` training draws where it is Monte Carlo (:func:`trained_weights`), then the mean
+    over ``size`` test draws."""
+    w = trained_weights(prior, n, rng, train_size=size).w
+    if isinstance(prior, MixturePrior):
+        tv = class_tv_per_sample(prior, draw_class_noise(rng, size, prior.d, prior.classes), m, w)
+    else:
+        tv = tv_per_sample(prior, draw_noise(rng, size, prior.d), m, w)
+    return Estimate(np.float64(tv.mean()), np.float64(tv.std(ddof=1) / math.sqrt(size)))

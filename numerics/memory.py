@@ -1,0 +1,70 @@
+"""The memory a computation will need, estimated before anything is allocated.
+
+Each estimate is a formula in the sizes -- samples B, classes c, dimension d -- whose
+coefficients were measured as the peak of numpy's allocations (``tracemalloc``) and rounded
+up; ``tests/test_memory.py`` checks that each bounds the measured peak.  Measured per sample
+(bytes / 8): the c-class ray and its E[TV] 21 B c at d = 3, 212 B c at d = 30 (~7 d per
+class); binary E[TV] 48 at d = 3, 372 at d = 30 (~12 d); the full-matrix Newton minimiser
+3.4-5.3 d^2; the reduced quadrature at most 220 MB (independent prior, d = 3, its largest
+rung), whatever the setting, since it works in blocks.
+"""
+
+from __future__ import annotations
+
+import os
+
+from numerics.config import ConfigError
+
+GIB = 1 << 30
+_DOUBLE = 8
+
+
+def physical() -> int:
+    """This machine's memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def default_limit() -> float:
+    """Half this machine's memory, in GiB: what a command may plan to use unless told."""
+    return physical() / 2 / GIB
+
+
+def class_ray(samples: int, classes: int, d: int) -> int:
+    """The c-class ray alpha_c(N) (:func:`numerics.minimizer.class_ray`) or E[TV] on it."""
+    return _DOUBLE * samples * classes * (8 * d + 4)
+
+
+def prompts(samples: int, d: int) -> int:
+    """Binary prompts and their E[TV] (:mod:`numerics.tv`)."""
+    return _DOUBLE * samples * (13 * d + 12)
+
+
+def full_minimizer(samples: int, d: int) -> int:
+    """Newton's method on L_B in all d^2 coordinates, with its sandwich covariance."""
+    return _DOUBLE * (samples * (4 * d * d + 20) + 6 * d**4)
+
+
+def prior(d: int) -> int:
+    """A prior's covariances and their square roots and inverses (d x d each)."""
+    return _DOUBLE * 6 * d * d
+
+
+#: the reduced quadrature, which works in blocks: its largest rung, rounded up
+QUADRATURE = 600 * (1 << 20)
+
+
+def matrix_output(d: int) -> int:
+    """A d x d matrix printed as JSON: Python floats and their text."""
+    return 64 * d * d
+
+
+def gib(n_bytes: float) -> str:
+    return f"{n_bytes / GIB:.3g} GiB"
+
+
+def require(need: int, limit_gib: float, field: str, what: str, fits: str = "") -> None:
+    """Refuse, naming ``field``, when ``need`` bytes exceed ``limit_gib``; ``fits`` says what
+    would fit."""
+    if need > limit_gib * GIB:
+        raise ConfigError(field, f"{what} needs about {gib(need)}, more than the {limit_gib:.3g} GiB "
+                                 f"allowed (--max-memory){'; ' + fits if fits else ''}")
