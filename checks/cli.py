@@ -28,7 +28,7 @@ from checks.interrupt import Interrupted, interruptible
 from checks.junit import junit_incomplete, junit_xml
 from checks.progress import Progress
 from checks.publish import ReportTarget
-from checks.registry import CLAIMS, DEFAULT_CLAIMS
+from checks.registry import CLAIMS, CONTROLS, DEFAULT_CLAIMS
 from checks.report import atomic_write, rebuild, run_config, to_json, write_reports
 from checks.runner import run
 from checks.schema import ReportError, validate_report
@@ -150,6 +150,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--junit-xml", type=Path, default=None, metavar="PATH",
                    help="also write the verdicts as JUnit XML, one testcase per claim and "
                         "control (a run that could not complete writes one <error>); default: none")
+    r.add_argument("--dry-run", action="store_true",
+                   help="check every option and claim the report directory, print what would run, "
+                        "and exit 0 without computing or writing a report")
     _memory_option(r)
     _debug_option(r)
 
@@ -302,6 +305,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         with ReportTarget(args.report_dir) as target:
             junit_apart = args.junit_xml is not None and not target.holds("junit_xml", args.junit_xml)
+            if args.dry_run:
+                controls = [c.id for c in CONTROLS if c.claim in args.claims]
+                print(f"dry run: would check {', '.join(args.claims)} and {len(controls)} negative "
+                      f"controls at the {args.profile} profile, seed {args.seed}"
+                      + (f", c = {args.classes}" if args.classes else "")
+                      + f", into {target.target}; every option is valid")
+                return ExitStatus.OK
             with Progress(sys.stderr) as progress:
                 result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
                 progress.stage(f"writing the report to {target.target}")

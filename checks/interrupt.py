@@ -1,8 +1,8 @@
 """SIGINT, SIGTERM and SIGHUP end a command by an exception, :class:`Interrupted`, so that its
 ``finally`` blocks run: the staging directory is removed, the lock released, and the previous
 report stays whole (:mod:`checks.publish`).  CI timeouts send SIGTERM; Ctrl-C sends SIGINT to
-the whole process group, so worker processes ignore all three and leave the ending to the
-parent.
+the whole process group, so worker processes ignore it (:func:`ignore_interrupts`) and leave
+the ending to the parent.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def interruptible() -> Iterator[None]:
 
 
 def ignore_interrupts() -> None:
-    """Initializer of worker processes: the parent alone decides how to stop."""
-    for s in SIGNALS:
+    """Initializer of worker processes: Ctrl-C and a closed terminal reach the whole process
+    group, and the parent alone decides how to stop.  SIGTERM keeps its default action: it is
+    how the parent's pool ends its workers (``Pool.terminate``)."""
+    for s in (signal.SIGINT, signal.SIGHUP):
         signal.signal(s, signal.SIG_IGN)

@@ -1,16 +1,24 @@
 """The CLI: bad input gives one line naming the field and exit 2; reports are atomic."""
 
+import argparse
+import errno
 import json
 import math
+import re
+import signal
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from checks import cli, report
 from checks.registry import CONTROLS
 from checks.runner import ControlResult, RunResult
 from checks.verdict import CheckResult, Verdict
+from numerics.estimators import MIN_SAMPLES
 
 
 @pytest.mark.parametrize("argv,field", [
@@ -29,11 +37,219 @@ from checks.verdict import CheckResult, Verdict
     (["minimizer", "--d", "2", "--N", "8", "--classes", "1"], "--classes"),
     (["minimizer", "--d", "2", "--N", "8", "--classes", "3", "--prior", "antipodal"], "--prior"),
     (["tv", "--d", "2", "--N", "8", "--M", "8", "--classes", "3", "--p-plus", "0.6"], "--p-plus"),
+    # found by issue 10: each of these crashed, ran out of memory or answered wrongly
+    (["minimizer", "--d", "2", "--N", "8", "--seed", "-1"], "--seed"),
+    (["tv", "--d", "2", "--N", "8", "--M", "8", "--seed", "-1"], "--seed"),
+    (["minimizer", "--d", "3", "--N", "8", "--classes", "3", "--samples", "2"], "--samples"),
+    (["minimizer", "--d", "3", "--N", "8", "--classes", "3", "--samples", "999"], "--samples"),
+    (["minimizer", "--d", "3", "--N", "8", "--classes", "1000"], "--samples"),
+    (["minimizer", "--d", "3", "--N", "8", "--classes", "1000000"], "--classes"),
+    (["tv", "--d", "3", "--N", "8", "--M", "8", "--samples", "1000000000"], "--samples"),
+    (["minimizer", "--d", "100000", "--N", "8"], "--d"),
+    (["minimizer", "--d", "3", "--N", "8", "--cov-diag", "1e300,1,1"], "--cov-diag"),
+    (["minimizer", "--d", "3", "--N", "8", "--cov-diag", "1e-300,1e-300,1e-300"], "--cov-diag"),
+    (["minimizer", "--d", "2", "--N", str(2**53 + 1)], "--N"),
+    (["minimizer", "--d", "2", "--N", "8", "--max-memory", "0"], "--max-memory"),
+    (["run", "--claims", "A3m", "--classes", "200"], "--classes"),
+    (["run", "--profile", "smoke", "--claims", "A3m", "--classes", "9"], "--classes"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, field, capsys) -> None:
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and field in err[0] and "Traceback" not in err[0]
+
+
+@pytest.mark.parametrize("argv,reason", [
+    (["minimizer", "--d", "3", "--N", "64", "--snr", "1e-12"], "below its resolution"),
+    (["minimizer", "--d", "3", "--N", "64", "--prior", "aligned", "--snr", "10", "--samples", "20000"],
+     "separable"),
+    (["minimizer", "--d", "3", "--N", "64", "--classes", "3", "--snr", "1000", "--samples", "2000"],
+     "flat to double precision"),
+])
+def test_a_setting_that_cannot_be_computed_is_refused_in_one_line(argv, reason, capsys) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and reason in err[0]
+    assert err[0].startswith("icl-verify: cannot compute this setting: ")
+
+
+def _json(argv: list[str], capsys) -> dict:
+    assert cli.main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("snr", [10.0, 300.0, 1e6])
+def test_alpha_at_high_signal_to_noise(snr: float, capsys) -> None:
+    """Where the quadrature used to fail (RuntimeError from R = 10, 787 GiB at R = 1e6): alpha(64)
+    approaches 2 like 0.38 / R^4 (2 - alpha = 3.50e-5 at R = 10, 3.79e-9 at 100, 4.68e-11 at 300,
+    3.79e-13 at 1e3; it was 1.999865 at R = 7 only to 1e-7 before, truncated at 9 sd)."""
+    out = _json(["minimizer", "--d", "3", "--N", "64", "--snr", str(snr)], capsys)
+    assert 0 <= 2 - out["alpha"] <= 4e-5 * (10 / snr) ** 4 + 4 * out["error_estimate"]
+    assert out["error_estimate"] < 1e-12
+
+
+def test_a_scaled_identity_covariance_of_any_scale(capsys) -> None:
+    """--cov-diag 1e-13,1e-13,1e-13 was refused as "not positive definite": alpha does not depend
+    on the scale, and W* = alpha Lambda^-1."""
+    plain = _json(["minimizer", "--d", "3", "--N", "64"], capsys)
+    small = _json(["minimizer", "--d", "3", "--N", "64", "--cov-diag", "1e-13,1e-13,1e-13"], capsys)
+    assert small["alpha"] == pytest.approx(plain["alpha"], rel=1e-13)
+    assert small["W"][0][0] == pytest.approx(plain["alpha"] * 1e13, rel=1e-13)
+
+
+def test_the_condition_number_limit_keeps_eight_digits(capsys) -> None:
+    """At the largest condition number accepted (1e8), W* Lambda = alpha I to 1e-8."""
+    out = _json(["minimizer", "--d", "3", "--N", "64", "--cov-diag", "1e8,1,1e-0"], capsys)
+    lam = np.diag([1e8, 1.0, 1.0])
+    np.testing.assert_allclose(np.array(out["W"]) @ lam, out["alpha"] * np.eye(3), rtol=1e-8, atol=1e-8)
+
+
+def test_kappa_1000_and_its_minimiser(capsys) -> None:
+    """--minus-scale 1000 took 7.1 GB and then asked for 27.8 GiB; alpha(64) is 0.0040003382
+    (with kappa = 1e3 the prompt mean is ~500 R mu_plus, so alpha ~ 2 / kappa)."""
+    out = _json(["minimizer", "--d", "3", "--N", "64", "--minus-scale", "1000"], capsys)
+    assert out["alpha"] == pytest.approx(0.0040003382384, rel=1e-9)
+
+
+def test_minimum_samples_are_stated_in_help(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["minimizer", "--help"])
+    assert f">= {MIN_SAMPLES}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["run", "report", "minimizer", "tv"])
+def test_every_option_states_its_meaning_domain_and_default(command: str) -> None:
+    parser = cli._parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    for action in sub._actions:
+        if action.dest in {"help"}:
+            continue
+        text = action.help or ""
+        assert text, action.dest
+        if action.option_strings and action.nargs != 0:  # an option with a value
+            assert "default" in text or "required" in text, (action.dest, text)
+    assert "exit status" in (sub.epilog or "")
+
+
+def test_duplicate_claims_run_once(tmp_path, capsys) -> None:
+    argv = ["run", "--profile", "smoke", "--claims", "A3,A3", "--report-dir", str(tmp_path / "r")]
+    assert cli.main(argv) in (0, 1, 3)
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert [c["id"] for c in report["claims"]] == ["A3"]
+    assert (tmp_path / "r" / "report.md").read_text().count('<a id="A3"></a>') == 1
+
+
+def test_run_ends_with_a_verdict_table(tmp_path, capsys) -> None:
+    status = cli.main(["run", "--profile", "smoke", "--claims", "A3", "--report-dir", str(tmp_path / "r")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["claim", "verdict", "deciding", "outcome", "statistic", "[interval]", "or",
+                              "±", "SE"]
+    row = out[1].split()
+    assert row[0] == "A3" and row[1] in {"PASS", "FAIL", "INCONCLUSIVE"}
+    assert re.search(r"-?\d+\.\d+ \[-?\d+\.\d+, -?\d+\.\d+\]$", out[1])  # not 17 digits
+    assert re.fullmatch(r"negative controls: \d+ of \d+ detected.*", out[2])
+    assert out[3].startswith(f"exit status {status}: ")
+
+
+def test_dry_run_checks_everything_and_writes_nothing(tmp_path, capsys) -> None:
+    assert cli.main(["run", "--dry-run", "--claims", "A3,A5m", "--report-dir", str(tmp_path / "r")]) == 0
+    assert "would check A3, A5m and 8 negative controls" in capsys.readouterr().out
+    assert not (tmp_path / "r").exists()
+
+
+def _cli(*argv: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "checks.cli", *argv], capture_output=True, text=True,
+                          **kwargs)
+
+
+def test_stdout_that_cannot_be_written_is_status_4_in_one_line() -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "checks.cli", "minimizer", "--d", "3", "--N", "64",
+                               "--json"], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 4
+    assert proc.stderr == "icl-verify: incomplete: I/O error: No space left on device\n"
+
+
+def test_a_closed_pipe_is_status_4_in_one_line() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "checks.cli", "minimizer", "--d", "40", "--N", "64",
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader went away (``| head -1``)
+    assert proc.wait(timeout=120) == 4
+    assert proc.stderr.read() == ("icl-verify: incomplete: the output pipe was closed before everything "
+                                  "was written\n")
+
+
+def test_debug_shows_the_traceback() -> None:
+    proc = _cli("minimizer", "--d", "3", "--N", "64", "--snr", "1e-12", "--debug")
+    assert proc.returncode == 2 and "Traceback" in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("icl-verify: cannot compute this setting")
+
+
+def test_sigterm_ends_a_run_cleanly(tmp_path) -> None:
+    """CI timeouts send SIGTERM: status 4 in one line, the earlier report untouched, no staging
+    directory left, and a JUnit file that says "error", not "failure"."""
+    target = tmp_path / "reports"
+    assert cli.main(["run", "--profile", "smoke", "--claims", "A3", "--seed", "7",
+                     "--report-dir", str(target)]) in (0, 1, 3)
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    proc = subprocess.Popen([sys.executable, "-m", "checks.cli", "run", "--profile", "smoke", "--claims",
+                             "A5", "--seed", "8", "--report-dir", str(target), "--junit-xml",
+                             str(tmp_path / "junit.xml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stderr.readline().startswith("[icl-verify] (1/")  # computing
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 4
+    assert proc.stderr.read().splitlines() == ["icl-verify: incomplete: interrupted by SIGTERM"]
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".reports.lock", "junit.xml", "reports"]
+    error = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite/testcase/error")
+    assert error.get("message") == "interrupted by SIGTERM"
+
+
+def test_a_write_error_leaves_the_earlier_report_whole(tmp_path, monkeypatch, capsys) -> None:
+    target = tmp_path / "reports"
+    assert cli.main(["run", "--profile", "smoke", "--claims", "A3", "--report-dir", str(target)]) in (0, 1, 3)
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    capsys.readouterr()
+
+    def disk_full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(report, "atomic_write", disk_full)
+    assert cli.main(["run", "--profile", "smoke", "--claims", "A3", "--seed", "9", "--report-dir",
+                     str(target)]) == 4
+    assert capsys.readouterr().err.splitlines()[-1].startswith(
+        "icl-verify: incomplete: I/O error: No space left on device")
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.glob(".reports.staging-*"))
+
+
+def _saved_report(tmp_path) -> Path:
+    target = tmp_path / "saved"
+    assert cli.main(["run", "--profile", "smoke", "--claims", "A3", "--report-dir", str(target)]) in (0, 1, 3)
+    return target
+
+
+@pytest.mark.parametrize("damage,reason", [
+    (lambda r: r["claims"][0].update(verdict="MAYBE"), "claims/0/verdict: 'MAYBE' is not one of"),
+    (lambda r: r["claims"][0]["outcomes"][0].update(statistic="abc"), "claims/0/outcomes/0/statistic"),
+    (lambda r: r.update(claims=[]), "claims: [] should be non-empty"),
+    (lambda r: r["claims"][0]["outcomes"][0]["evidence"]["fit"].pop("coefficients"),
+     "'coefficients' is a required property"),
+    (lambda r: r.update(exit_status=0 if r["exit_status"] else 1), "does not follow from the verdicts"),
+    (lambda r: r.pop("schema_version"), "'schema_version' is a required property"),
+], ids=["verdict", "statistic", "no-claims", "fit-field", "exit-status", "version"])
+def test_report_dir_validates_before_writing_anything(tmp_path, capsys, damage, reason) -> None:
+    target = _saved_report(tmp_path)
+    saved = json.loads((target / "report.json").read_text())
+    damage(saved)
+    (target / "report.json").write_text(json.dumps(saved))
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert cli.main(["report", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a report this icl-verify can redraw" in err and reason in err
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
 
 
 def test_console_script_exit_status_and_no_traceback() -> None:
