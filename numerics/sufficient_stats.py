@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 from scipy.stats import binom
 
 from numerics.priors import MixturePrior, TaskPrior
@@ -64,20 +65,40 @@ class PromptSample:
     y_q: np.ndarray
 
 
+#: the largest CDF table :func:`binomial_count` builds (1 MiB)
+_CDF_TABLE = 1 << 17
+
+
 def binomial_count(u: np.ndarray, n: int, p: float) -> np.ndarray:
     """Binomial(n, p) by inversion of a uniform: monotone in u, so it couples across n.
 
     The smallest k with ``F(k) >= u``, found by binary search in a table of the CDF over
     the support within 12 standard deviations of the mean.  The rest has mass < 1e-30, far
     below the 2^-53 resolution of u, so this is identical to ``binom.ppf`` (tested), and
-    ~50x faster.
+    ~50x faster.  Where that table would exceed ``_CDF_TABLE`` entries (sd above ~5000, N
+    above ~1e8), the count is the Cornish-Fisher quantile (:func:`_cornish_fisher_count`):
+    measured against the exact quantile on 2e5 draws (tests/test_sufficient_stats.py), it is
+    off by one count for a fraction of the draws below 1e-5, which moves N_plus / N by 1/N;
+    ``binom.ppf`` itself takes ~60 s for 2e5 draws at N = 6e13 and fails at 2^53.
     """
     mean, sd = n * p, math.sqrt(n * p * (1 - p))
     lo = max(0, math.floor(mean - 12 * sd - 1))
     hi = min(n, math.ceil(mean + 12 * sd + 1))
+    if hi - lo > _CDF_TABLE:
+        return _cornish_fisher_count(u, n, p, mean, sd)
     cdf = binom.cdf(np.arange(lo, hi + 1), n, p)
     cdf[-1] = 1.0
     return (lo + np.searchsorted(cdf, u, side="left")).astype(float)
+
+
+def _cornish_fisher_count(u: np.ndarray, n: int, p: float, mean: float, sd: float) -> np.ndarray:
+    """``ceil(n p + sd w - 1/2)`` with ``w`` the Cornish-Fisher expansion of the standardised
+    binomial quantile at ``z = Phi^-1(u)`` (skewness g, excess kurtosis k):
+    ``w = z + g (z^2 - 1) / 6 + k (z^3 - 3z) / 24 - g^2 (2 z^3 - 5 z) / 36``."""
+    z = ndtri(u)
+    g, k = (1 - 2 * p) / sd, (1 - 6 * p * (1 - p)) / (sd * sd)
+    w = z + g * (z * z - 1) / 6 + k * (z**3 - 3 * z) / 24 - g * g * (2 * z**3 - 5 * z) / 36
+    return np.clip(np.ceil(mean + sd * w - 0.5), 0, n)
 
 
 def prompt_mean(mu_plus: np.ndarray, mu_minus: np.ndarray, count_u: np.ndarray,

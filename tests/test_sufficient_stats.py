@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from numerics import sufficient_stats
 from numerics.attention import attention_output, build_class_prompts, build_prompts
 from numerics.priors import MixturePrior, TaskPrior, toeplitz_cov
 from numerics.sufficient_stats import (
@@ -135,6 +136,18 @@ def test_class_sampler_test_detects_a_wrong_reduction(rng: np.random.Generator) 
 def test_binomial_inversion_is_exact(n: int, p: float, rng: np.random.Generator) -> None:
     u = rng.random(20000)
     np.testing.assert_array_equal(binomial_count(u, n, p), stats.binom.ppf(u, n, p))
+
+
+@pytest.mark.parametrize("n,p", [(10**8, 0.3), (10**10, 0.01)])
+def test_binomial_beyond_the_table(n: int, p: float, rng: np.random.Generator, monkeypatch) -> None:
+    """Where the CDF table would be too large (sd > ~5000), the Cornish-Fisher quantile: off by
+    at most one count, for at most 1e-5 of the draws (reference: the exact table, built anyway)."""
+    u = rng.random(200_000)
+    approximate = binomial_count(u, n, p)
+    monkeypatch.setattr(sufficient_stats, "_CDF_TABLE", 10**9)
+    exact = binomial_count(u, n, p)
+    assert np.abs(approximate - exact).max() <= 1
+    assert np.count_nonzero(approximate != exact) <= 2
 
 
 def test_population_limit() -> None:
