@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import textwrap
 import time
@@ -23,12 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from checks.common import largest_classes, points_needed
-from checks.exit_status import ExitStatus, summary
+from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
 from checks.interrupt import Interrupted, interruptible
 from checks.junit import junit_incomplete, junit_xml
 from checks.progress import Progress
 from checks.publish import ReportTarget
-from checks.registry import CLAIMS, CONTROLS, DEFAULT_CLAIMS
+from checks.registry import CLAIMS, CONTROLS, DEFAULT_CLAIMS, selection
 from checks.report import atomic_write, rebuild, run_config, to_json, write_reports
 from checks.runner import run
 from checks.schema import ReportError, validate_report
@@ -100,7 +101,7 @@ def _claims(text: str) -> list[str]:
     if unknown or not ids:
         raise argparse.ArgumentTypeError(
             f"unknown claim id(s) {unknown or [text]}; choose from {sorted(CLAIMS)}")
-    return list(dict.fromkeys(ids))
+    return ids
 
 
 def _positive(text: str) -> float:
@@ -151,8 +152,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the verdicts as JUnit XML, one testcase per claim and "
                         "control (a run that could not complete writes one <error>); default: none")
     r.add_argument("--dry-run", action="store_true",
-                   help="check every option and claim the report directory, print what would run, "
-                        "and exit 0 without computing or writing a report")
+                   help="check every option and claim the report directory (its parent and lock file "
+                        "are created), print what would run, and exit 0 without computing or writing "
+                        "a report")
     _memory_option(r)
     _debug_option(r)
 
@@ -282,21 +284,6 @@ def _check_classes(args: argparse.Namespace, budget: Budget) -> None:
                    f"c = {args.classes} at the {budget.name} profile ({draws} draws)")
 
 
-def _incomplete(err: BaseException) -> str:
-    """Why a command could not complete, in one line."""
-    if isinstance(err, (Interrupted, KeyboardInterrupt)):
-        return str(err) if isinstance(err, Interrupted) else "interrupted by SIGINT"
-    if isinstance(err, MemoryError):
-        return "out of memory"
-    if isinstance(err, BrokenPipeError):
-        return "the output pipe was closed before everything was written"
-    if isinstance(err, OSError):
-        where = f" ({err.filename})" if err.filename else ""
-        return f"I/O error: {err.strerror or err}{where}"
-    return (f"internal error, {type(err).__name__}: {' '.join(str(err).split())} "
-            "(a bug: please report it with the output of --debug)")
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     budget = PROFILES[args.profile]
     _check_classes(args, budget)
@@ -306,16 +293,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with ReportTarget(args.report_dir) as target:
             junit_apart = args.junit_xml is not None and not target.holds("junit_xml", args.junit_xml)
             if args.dry_run:
-                controls = [c.id for c in CONTROLS if c.claim in args.claims]
-                print(f"dry run: would check {', '.join(args.claims)} and {len(controls)} negative "
+                claims = selection(args.claims)
+                controls = [c.id for c in CONTROLS if c.claim in claims]
+                print(f"dry run: would check {', '.join(claims)} and {len(controls)} negative "
                       f"controls at the {args.profile} profile, seed {args.seed}"
                       + (f", c = {args.classes}" if args.classes else "")
                       + f", into {target.target}; every option is valid")
                 return ExitStatus.OK
-            with Progress(sys.stderr) as progress:
-                result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
-                progress.stage(f"writing the report to {target.target}")
-            config = run_config(args.profile, budget.describe(), args.claims, args.seed, args.classes)
+            try:
+                with Progress(sys.stderr) as progress:
+                    result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
+                    progress.stage(f"writing the report to {target.target}")
+            except ConfigError as err:  # the input was valid: a check's own setting failed
+                raise Incomplete(f"a check could not compute its own setting: {err.reason}") from err
+            config = run_config(args.profile, budget.describe(), [c.id for c in result.claims], args.seed,
+                                args.classes)
             report = write_reports(result, config, target.staging)
             if args.junit_xml is not None and not junit_apart:
                 atomic_write(target.staging / args.junit_xml.name, junit_xml(report))
@@ -324,7 +316,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise
     except BaseException as err:
         if junit_apart:  # tell the CI the run could not complete, not that a claim failed
-            atomic_write(args.junit_xml, junit_incomplete(_incomplete(err), time.perf_counter() - start))
+            elapsed = time.perf_counter() - start
+            atomic_write(args.junit_xml, junit_incomplete(incomplete_reason(err), elapsed))
         raise
     if junit_apart:
         atomic_write(args.junit_xml, junit_xml(report))
@@ -345,6 +338,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise ConfigError("directory", f"{source} is not a report this icl-verify can redraw: "
                                            f"{' '.join(str(err).split())}") from None
         report = rebuild(text, target.staging)
+        for junit in target.junit_files:  # part of the set: redrawing keeps it
+            shutil.copy2(junit, target.staging / junit.name)
         target.publish()
     print(f"report redrawn in {target.target}: report.html, report.md (figures/)")
     return report["exit_status"]
@@ -377,7 +372,9 @@ def _cmd_minimizer(args: argparse.Namespace) -> int:
                        "method": star.method, "N": args.N, **classes, "prior": prior.describe()}))
         return 0
     print(f"W*(N = {_length(args.N)}) for the {_describe_setting(prior)}; method: {star.method}")
-    if star.alpha is not None:
+    if star.method == "limit":
+        print(f"  W* = alpha Lambda^-1 with alpha = {star.alpha:g} exactly (the N = inf limit)")
+    elif star.alpha is not None:
         error = star.error_estimate / float(np.abs(prior.precision).max())
         print(f"  W* = alpha Lambda^-1 with alpha = {plus_minus(star.alpha, error)}")
     else:
@@ -451,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 traceback.print_exc()
             _silence_stdout()
-            _say(f"incomplete: {_incomplete(err)}")
+            _say(f"incomplete: {incomplete_reason(err)}")
             return ExitStatus.INCOMPLETE
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 
+from checks.interrupt import Interrupted
+
 
 class ExitStatus(enum.IntEnum):
     OK = 0
@@ -23,7 +25,7 @@ MEANING: dict[ExitStatus, str] = {
     ExitStatus.OK: "every claim PASSes and every control is detected",
     ExitStatus.REFUTED: "a claim FAILs or a control is missed",
     ExitStatus.BAD_INPUT: "bad input, or a setting that cannot be computed: one line naming the "
-                          "field; nothing was computed or written",
+                          "field; nothing was written",
     ExitStatus.UNDECIDED: "no claim FAILs and every control is detected, but some claim is "
                           "INCONCLUSIVE (the budget did not decide it)",
     ExitStatus.INCOMPLETE: "the run could not complete (I/O error, interrupted, out of memory): "
@@ -53,3 +55,24 @@ def status_of(claim_verdicts: list[str], controls_detected: list[bool]) -> ExitS
     if all(v == "PASS" for v in claim_verdicts):
         return ExitStatus.OK
     return ExitStatus.UNDECIDED
+
+
+class Incomplete(Exception):
+    """A command that could not complete for a reason it can name (status 4)."""
+
+
+def incomplete_reason(err: BaseException) -> str:
+    """Why a command could not complete (status 4), in one line."""
+    if isinstance(err, (Interrupted, Incomplete)):
+        return str(err)
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted by SIGINT"
+    if isinstance(err, MemoryError):
+        return "out of memory"
+    if isinstance(err, BrokenPipeError):
+        return "the output pipe was closed before everything was written"
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename else ""
+        return f"I/O error: {err.strerror or err}{where}"
+    return (f"internal error, {type(err).__name__}: {' '.join(str(err).split())} "
+            "(a bug: please report it with the output of --debug)")

@@ -25,8 +25,34 @@ class Interrupted(BaseException):
         super().__init__(f"interrupted by {self.signal}")
 
 
+_deferring = False
+_pending: int | None = None
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
+    global _pending
+    if _deferring:
+        _pending = signum
+        return
     raise Interrupted(signum)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block a signal is only recorded, and raised as :class:`Interrupted` once the
+    block is done (a step that must not stop halfway, such as swapping a report in).
+
+    Done in Python, not with ``pthread_sigmask``: that blocks the calling thread only, and a
+    process-directed signal is then delivered through another (numpy's BLAS threads)."""
+    global _deferring, _pending
+    _deferring, _pending = True, None
+    try:
+        yield
+    finally:
+        _deferring = False
+    if _pending is not None:
+        signum, _pending = _pending, None
+        raise Interrupted(signum)
 
 
 @contextmanager
@@ -46,7 +72,9 @@ def interruptible() -> Iterator[None]:
 
 def ignore_interrupts() -> None:
     """Initializer of worker processes: Ctrl-C and a closed terminal reach the whole process
-    group, and the parent alone decides how to stop.  SIGTERM keeps its default action: it is
-    how the parent's pool ends its workers (``Pool.terminate``)."""
+    group, and the parent alone decides how to stop.  SIGTERM gets its default action back (a
+    forked worker inherits the parent's handler, which would raise :class:`Interrupted` and
+    print a traceback): it is how the parent's pool ends its workers (``Pool.terminate``)."""
     for s in (signal.SIGINT, signal.SIGHUP):
         signal.signal(s, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

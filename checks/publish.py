@@ -22,16 +22,22 @@ import ctypes
 import errno
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import TracebackType
 
+from checks.interrupt import deferred
 from numerics.config import ConfigError
 
 #: what a run writes into its report directory
 REPORT_ENTRIES = frozenset({"config.json", "report.json", "report.md", "report.html", "figures"})
+#: staging directories are ``.<name>.icl-verify-staging-<mkdtemp's 8 characters>`` beside the
+#: target: matched exactly, so that no other target's staging (``reports.x``, ``r[1]``) is taken
+_STAGING = "icl-verify-staging-"
+_MKDTEMP_SUFFIX = r"[a-z0-9_]{8}"
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -106,6 +112,7 @@ class ReportTarget:
         if self.target.exists():
             self.target = self.target.resolve()  # a symlink: replace what it points to
         self.staging: Path = self.target  # set on entry
+        self.junit_files: list[Path] = []  # JUnit files of the set found on entry
         self._lock_fd: int | None = None
         self._published = False
 
@@ -115,15 +122,17 @@ class ReportTarget:
 
     def _check_path(self) -> None:
         t = self.target
+        cwd = Path.cwd().resolve()
+        if t == cwd or t in cwd.parents or t == t.parent:
+            raise self._refuse(f"{str(t)!r} is the working directory or contains it; give the "
+                               "report a directory of its own (e.g. reports)")
+        if t.is_symlink():  # resolved on construction when it exists: this one points nowhere
+            raise self._refuse(f"{str(t)!r} is a symlink to a missing directory")
         if t.exists() and not t.is_dir():
             raise self._refuse(f"{str(t)!r} is a file, not a directory")
         above = next(a for a in t.parents if a.exists())
         if not above.is_dir():
             raise self._refuse(f"{str(above)!r} is a file, so {str(t)!r} cannot be created")
-        cwd = Path.cwd().resolve()
-        if t == cwd or t in cwd.parents:
-            raise self._refuse(f"{str(t)!r} is the working directory or contains it; give the "
-                               "report a directory of its own (e.g. reports)")
         if t.exists() and os.path.ismount(t):
             raise self._refuse(f"{str(t)!r} is a mount point; give a directory below it")
         if t.is_dir():
@@ -137,6 +146,8 @@ class ReportTarget:
         """Part of a report set: a report file, a JUnit file of a run, or the temporary file
         of an earlier version's per-file writes."""
         name = entry.name
+        if name == "figures":  # replaced with the rest: only figures may be in it
+            return entry.is_dir() and all(f.suffix == ".svg" and f.is_file() for f in entry.iterdir())
         if name in REPORT_ENTRIES:
             return True
         if name.endswith(".tmp") and any(name.startswith(f".{n}.") for n in REPORT_ENTRIES):
@@ -162,9 +173,9 @@ class ReportTarget:
         try:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
-            for stale in parent.glob(f".{name}.staging-*"):  # left by a run that was killed
-                shutil.rmtree(stale, ignore_errors=True)
-            self.staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=parent))
+            self._clean_up_after_killed_runs()
+            self.junit_files = [p for p in self.target.glob("*.xml") if self._belongs(p)]
+            self.staging = Path(tempfile.mkdtemp(prefix=self._staging_prefix, dir=parent))
             os.chmod(self.staging, 0o777 & ~_umask())
         except OSError as err:
             self._release()
@@ -173,6 +184,23 @@ class ReportTarget:
             self._release()
             raise
         return self
+
+    @property
+    def _staging_prefix(self) -> str:
+        return f".{self.target.name}.{_STAGING}"
+
+    def _clean_up_after_killed_runs(self) -> None:
+        """Remove the staging directories that killed runs into this target left (under the
+        lock, none is live).  A run killed between the two renames of the fallback swap left
+        the target missing and the previous report in its staging directory's ``old``: that
+        is put back first."""
+        parent, prefix = self.target.parent, self._staging_prefix
+        for stale in sorted(parent.iterdir()):
+            if not re.fullmatch(re.escape(prefix) + _MKDTEMP_SUFFIX, stale.name):
+                continue
+            if not self.target.exists() and (stale / "old").is_dir():
+                os.rename(stale / "old", self.target)
+            shutil.rmtree(stale, ignore_errors=True)
 
     def holds(self, field: str, path: Path) -> bool:
         """Whether the file ``path`` (another output of the run) belongs to the set: True if it
@@ -191,21 +219,25 @@ class ReportTarget:
 
     # -- publishing -----------------------------------------------------------------
     def publish(self) -> None:
-        """Swap the staged set in for the target's content, atomically."""
+        """Swap the staged set in for the target's content, atomically.  SIGINT, SIGTERM and
+        SIGHUP wait until it is done (a signal between the fallback's two renames would leave
+        neither report in place); SIGKILL cannot wait, and the next run repairs what it left
+        (:meth:`_clean_up_after_killed_runs`)."""
         for path in self.staging.rglob("*"):
             if path.is_dir():
                 _fsync_directory(path)
         _fsync_directory(self.staging)
-        if self.target.exists():
-            if not _exchange(self.staging, self.target):
-                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
-                os.rename(self.target, old / "old")
+        with deferred():
+            if self.target.exists():
+                if not _exchange(self.staging, self.target):
+                    old = Path(tempfile.mkdtemp(prefix=self._staging_prefix, dir=self.target.parent))
+                    os.rename(self.target, old / "old")
+                    os.rename(self.staging, self.target)
+                    self.staging = old
+            else:
                 os.rename(self.staging, self.target)
-                self.staging = old
-        else:
-            os.rename(self.staging, self.target)
-            self.staging = self.target
-        self._published = True
+                self.staging = self.target
+            self._published = True
         _fsync_directory(self.target.parent)
         if self.staging != self.target:  # now holds the previous report
             shutil.rmtree(self.staging, ignore_errors=True)

@@ -51,6 +51,11 @@ CLASS_FORM: tuple[str, ...] = ("A1", "A2", *MULTICLASS)
 DEFAULT_CLAIMS: tuple[str, ...] = tuple(CLAIMS)
 
 
+def selection(claims: list[str]) -> list[str]:
+    """The claims a run checks: each once, in the order given (``--claims A5,A5`` runs A5 once)."""
+    return list(dict.fromkeys(claims))
+
+
 def base_settings(claim: str, budget: Budget, classes: int | None = None) -> list[Setting]:
     """The settings a claim's base check runs on.
 

@@ -74,7 +74,7 @@ def run_config(profile: str, budget: dict, claims: list[str], seed: int, classes
                ) -> dict:
     """The configuration a run ran with (written into every report)."""
     return {
-        "profile": profile, "seed": seed, "claims": list(dict.fromkeys(claims)), "classes": classes,
+        "profile": profile, "seed": seed, "claims": claims, "classes": classes,
         "budget": budget,
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "scipy": scipy.__version__, "sympy": sympy.__version__},

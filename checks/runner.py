@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from checks.exit_status import ExitStatus, status_of
-from checks.registry import CLAIMS, CONTROLS, Control, base_settings
+from checks.registry import CLAIMS, CONTROLS, Control, base_settings, selection
 from checks.setting import Budget, Setting, stream
 from checks.verdict import CheckResult, combine
 
@@ -71,7 +71,7 @@ def run(claims: Iterable[str], budget: Budget, seed: int,
     :func:`checks.registry.base_settings`), then every control of those claims.
 
     ``progress(done, total, label)`` is called before each check and once at the end."""
-    selected = list(dict.fromkeys(claims))  # a claim named twice runs once
+    selected = selection(list(claims))
     controls = [c for c in CONTROLS if c.claim in selected]
     total = len(selected) + len(controls)
     results = []

@@ -1,8 +1,8 @@
 """The schema of ``report.json`` (``report.schema.json``, JSON Schema 2020-12), checked with
 ``jsonschema`` before ``icl-verify report DIR`` writes anything, and on every report a run writes.
 
-Beyond the schema, one relation a schema cannot state: the saved exit status must be the one
-the saved verdicts give (:func:`checks.exit_status.status_of`).
+Beyond the schema, relations a schema cannot state: the saved exit status, and ``ok``, must be
+the ones the saved verdicts give (:func:`checks.exit_status.status_of`).
 """
 
 from __future__ import annotations
@@ -43,3 +43,5 @@ def validate_report(report: Any) -> None:
     if report["exit_status"] != expected:
         raise ReportError(f"at exit_status: {report['exit_status']} does not follow from the "
                           f"verdicts, which give {int(expected)}")
+    if report["ok"] != (expected == 0):
+        raise ReportError(f"at ok: {report['ok']} disagrees with exit status {int(expected)}")

@@ -31,9 +31,9 @@ def _fixed(x: float, places: int | None) -> str:
 
 def plus_minus(value: float, error: float) -> str:
     """``value ± error`` with the error to two significant digits and the value to match;
-    an exact value (error 0) with 12 significant digits."""
+    with error 0 (an exact value, or every Monte Carlo draw alike), 12 significant digits."""
     if error == 0:
-        return f"{value:.12g} (exact)"
+        return f"{value:.12g} ± 0"
     places = _decimals(error)
     return f"{_fixed(value, places)} ± {error:.2g}"
 

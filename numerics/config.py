@@ -28,6 +28,11 @@ class NotComputable(ConfigError):
 
 #: prompt lengths are carried as floats: integers up to 2^53 are exact
 MAX_PROMPT_LENGTH = 2**53
+#: the largest norm of a class mean in whitened units (R, and kappa R for mu_minus).  Margins
+#: scale like R^2; up to here the reduced quadrature is validated (alpha(64) against its
+#: 0.38 / R^4 approach to 2 at every decade, tests/test_reduced_loss.py), while beyond ~1e15
+#: the products in its nodes leave double precision
+MAX_MEAN_NORM = 1e8
 
 
 def positive_int(field: str, value: object, minimum: int = 1) -> int:

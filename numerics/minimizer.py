@@ -284,8 +284,8 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
         alphas.append(a)
         infl.append(f)
         start = alpha_inf + (a - alpha_inf) * n / n_next  # the gap falls like 1/N
-    infl = np.array(infl)
-    size = infl.shape[1]
+    size = infl_inf.size
+    infl = np.array(infl).reshape(len(grid), size)
     diff = infl - infl_inf
     return ClassRay(
         n=np.array(grid, dtype=float), alpha=np.array(alphas),
@@ -298,18 +298,21 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
 def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Generator | None,
                          size: int = 200_000) -> Minimizer:
     """W*(N) = alpha(N) Lambda^-1 of an invariant prior (SPEC §C.2): binary by quadrature; c
-    classes ``c Lambda^-1`` at N = inf (:mod:`theory.minimizer`), else Monte Carlo on the ray
+    classes ``c Lambda^-1`` at N = inf of the paper's law (:mod:`theory.minimizer`), else Monte
+    Carlo on the ray
     (``size`` draws; anchored to alpha_c(inf) = c where the training law is the paper's) with
     the rank-one covariance ``se(alpha)^2 vec(Lambda^-1) vec(Lambda^-1)^T``."""
     if isinstance(prior, TaskPrior):
         return quadrature_minimizer(prior, n)
-    if math.isinf(n):
+    if math.isinf(n) and prior.trains_like_paper:
         return Minimizer(w=prior.classes * prior.precision, error_estimate=0.0, method="limit",
                          alpha=float(prior.classes))
     if rng is None:
-        raise ValueError("rng: W* of c classes at finite N needs a random stream")
-    ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), (n,))
-    if prior.trains_like_paper:
+        raise ValueError("rng: W* of c classes needs a random stream, but at N = inf of the paper's law")
+    ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), () if math.isinf(n) else (n,))
+    if math.isinf(n):
+        alpha, se = ray.alpha_inf, ray.alpha_inf_se
+    elif prior.trains_like_paper:
         alpha, se = (float(v[0]) for v in ray.anchored(float(prior.classes)))
     else:
         alpha, se = float(ray.alpha[0]), float(ray.alpha_se[0])

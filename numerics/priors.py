@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from numerics.config import ConfigError, finite_float, positive_int, spd_matrix
+from numerics.config import MAX_MEAN_NORM, ConfigError, finite_float, positive_int, spd_matrix
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,15 @@ class TaskPrior(_CovarianceMixin):
         object.__setattr__(self, "d", d)
         if self.kind not in PRIOR_KINDS:
             raise ConfigError("prior", f"unknown prior {self.kind!r}; choose from {sorted(PRIOR_KINDS)}")
-        object.__setattr__(self, "snr", finite_float("snr", self.snr, low=0, open_low=True))
+        object.__setattr__(self, "snr", finite_float("snr", self.snr, low=0, high=MAX_MEAN_NORM,
+                                                     open_low=True))
         self._validate_covariances(d)
         object.__setattr__(
             self, "minus_scale", finite_float("minus_scale", self.minus_scale, low=0, open_low=True)
         )
+        if self.minus_scale * self.snr > MAX_MEAN_NORM:
+            raise ConfigError("minus_scale", f"kappa R = {self.minus_scale * self.snr:.3g} exceeds "
+                                             f"{MAX_MEAN_NORM:g}, the largest mean norm supported")
         object.__setattr__(
             self, "p_plus", finite_float("p_plus", self.p_plus, low=0, high=1, open_low=True, open_high=True)
         )
@@ -140,6 +144,14 @@ class TaskPrior(_CovarianceMixin):
     def invariant(self) -> bool:
         """True if SPEC §C.2's symmetry reduction W* = alpha(N) Lambda^-1 applies."""
         return self.law.invariant
+
+    @property
+    def trains_like_paper(self) -> bool:
+        """A training law under which W*(inf) = 2 Lambda^-1 (:mod:`theory.minimizer`): invariant,
+        equal norms, and balanced classes -- or any class balance for the antipodal prior, whose
+        ``y x`` has one law for both labels."""
+        return (self.invariant and self.minus_scale == 1.0
+                and (self.p_plus == 0.5 or self.kind == "antipodal"))
 
     @property
     def satisfies_paper_assumptions(self) -> bool:
@@ -221,10 +233,14 @@ class MixturePrior(_CovarianceMixin):
         object.__setattr__(self, "d", d)
         c = positive_int("classes", self.classes, minimum=2)
         object.__setattr__(self, "classes", c)
-        object.__setattr__(self, "snr", finite_float("snr", self.snr, low=0, open_low=True))
+        object.__setattr__(self, "snr", finite_float("snr", self.snr, low=0, high=MAX_MEAN_NORM,
+                                                     open_low=True))
         self._validate_covariances(d)
         scales = np.ones(c) if self.norm_scales is None else self.norm_scales
         object.__setattr__(self, "norm_scales", _positive_vector("norm_scales", scales, c))
+        if self.norm_scales.max() * self.snr > MAX_MEAN_NORM:
+            raise ConfigError("norm_scales", f"a mean norm of {self.norm_scales.max() * self.snr:.3g} "
+                                             f"exceeds {MAX_MEAN_NORM:g}, the largest supported")
         prior = np.full(c, 1 / c) if self.class_prior is None else self.class_prior
         prior = _positive_vector("class_prior", prior, c)
         if abs(prior.sum() - 1) > 1e-9:

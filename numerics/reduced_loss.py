@@ -40,14 +40,20 @@ from numerics.priors import TaskPrior
 from theory.losses import log_abs_derivatives_fn
 
 #: the query window of a node: where the log-concave envelope (:func:`_envelope_peak`) is
-#: within e^-_LOG_DROP of its peak (the polynomial factors X^k change it by far less)
-_LOG_DROP = 46.0
-#: the query step where the Gaussian factor alone sets the scale (trapezoid error ~1e-40)
-_COARSE_STEP = 0.25
+#: within e^-_LOG_DROP of its peak.  An integrand can peak below the envelope (h'' of a node
+#: misclassified on average, mean -30 and s.d. 5: by e^-19), and what the window cuts off is
+#: then e^-(_LOG_DROP - 19) of the integral: 60 keeps it below 1e-17 (46 left 1e-12)
+_LOG_DROP = 60.0
+#: the query step where the decision boundary is outside the window: the integrand is then the
+#: Gaussian times entire factors (the logistic's tails, 1 or e^(-u tau) up to e^-40, and X^k),
+#: whose trapezoid error is ~exp(-2 pi^2 / step^2) = e^-79
+_COARSE_STEP = 0.5
 #: doubles in one (nodes x points) array of a block: bounds the quadrature's memory (16 MiB)
 _BLOCK_DOUBLES = 1 << 21
 #: query points per outer node beyond which a setting is refused
 MAX_QUERY_POINTS = 1 << 16
+#: bisection steps for each side of a window: 40 + log2(R) octaves to 1%
+_SIDE_BISECTIONS = 16
 
 
 @dataclass(frozen=True)
@@ -162,9 +168,10 @@ def _envelope_peak(t0: np.ndarray, u: np.ndarray) -> np.ndarray:
         a, b = np.where(g > 0, t, a), np.where(g > 0, b, t)
         newton = t - g / slope
         width = hi[active] - lo[active]
-        # Newton only where it lands inside and the bracket has at least halved
+        # Newton only where it lands inside and the bracket has at least halved; a point
+        # where e' is exactly 0 is the peak, and stays
         ok = (newton > a) & (newton < b) & (b - a <= 0.5 * width)
-        tau[active] = np.where(ok, newton, 0.5 * (a + b))
+        tau[active] = np.where(g == 0, t, np.where(ok, newton, 0.5 * (a + b)))
         lo[active], hi[active] = a, b
         active = active[(b - a > tol[active]) & (g != 0)]
     return tau
@@ -173,7 +180,7 @@ def _envelope_peak(t0: np.ndarray, u: np.ndarray) -> np.ndarray:
 def _window_side(t0: np.ndarray, u: np.ndarray, peak: np.ndarray, direction: float) -> np.ndarray:
     """Distance from ``peak`` (within 1/(1 + |u|) of the envelope's maximiser, where the
     envelope is within 1/2 of its maximum) at which the envelope has dropped by ``_LOG_DROP``,
-    to 1%.
+    to 0.2% (``_SIDE_BISECTIONS`` halvings of at most 40 + log2(1 + |u| + |t0|) octaves).
 
     The envelope's curvature is at most -1, so the drop at ``sqrt(2 (_LOG_DROP + 1)) + 1`` is at
     least ``_LOG_DROP``, and beyond the maximiser it grows: bisection on log2 of the distance.
@@ -182,9 +189,11 @@ def _window_side(t0: np.ndarray, u: np.ndarray, peak: np.ndarray, direction: flo
     distance d.
     """
     widest = math.log2(math.sqrt(2 * (_LOG_DROP + 1)) + 1)
-    lo, hi = np.full_like(peak, widest - 50), np.full_like(peak, widest)
+    # the narrowest window is ~_LOG_DROP / (|u| + |t0|): search 40 octaves below that
+    hi = np.full_like(peak, widest)
+    lo = widest - 40 - np.log2(1 + np.abs(u) + np.abs(t0))
     base = _log_sigmoid_neg(u, peak)
-    for _ in range(14):
+    for _ in range(_SIDE_BISECTIONS):
         mid = 0.5 * (lo + hi)
         d = direction * np.exp2(mid)
         drop = (t0 + peak) * d + d * d / 2 + base - _log_sigmoid_neg(u, peak + d)
@@ -217,8 +226,8 @@ def query_windows(mean: np.ndarray, var: np.ndarray, alpha: float, t_resolution:
     where the decision boundary ``tau = 0`` lies in the window, since sigma(-u tau) has its
     poles at ``Im tau = pi / u`` (trapezoid error ~ ``exp(-2 pi t_resolution)``), and only the
     Gaussian's ``_COARSE_STEP`` elsewhere.  The window narrows as |u| grows where the boundary
-    is far from the Gaussian's centre (high signal-to-noise: about ``2 * 46 / R`` wide), so
-    the count stays near 30 * 46 / pi whatever R.
+    is far from the Gaussian's centre (high signal-to-noise: about ``2 _LOG_DROP / R`` wide),
+    so the count stays near ``30 _LOG_DROP / pi`` whatever R.
 
     ``log_scale`` is the envelope's peak less ``-t0^2/2``'s large common part: ``excess`` is
     ``t0^2/2`` less that part (:class:`ReducedNodes`; default: all of ``t0^2/2``).
@@ -235,10 +244,11 @@ def query_windows(mean: np.ndarray, var: np.ndarray, alpha: float, t_resolution:
     transition = (peak - left - reach <= 0) & (peak + right + reach >= 0)
     fine = np.divide(math.pi / t_resolution, np.abs(u), out=np.full_like(u, np.inf), where=u != 0)
     step = np.where(transition, np.minimum(_COARSE_STEP, fine), _COARSE_STEP)
-    count = np.ceil((left + right) / step).astype(np.int64) + 1
-    if count.max() > MAX_QUERY_POINTS:
-        raise NotComputable("setting", f"the query integral needs {count.max()} points on one node "
-                                       f"(at most {MAX_QUERY_POINTS}) at alpha = {alpha:.6g}")
+    points = np.ceil((left + right) / step) + 1
+    if not np.all(points <= MAX_QUERY_POINTS):  # NaN too: compared as floats, before any cast
+        raise NotComputable("setting", f"the query integral needs {np.nanmax(points):.3g} points on one "
+                                       f"node (at most {MAX_QUERY_POINTS}) at alpha = {alpha:.6g}")
+    count = points.astype(np.int64)
     return QueryWindows(t0=t0, u=u, root_s=root_s, peak=peak, left=left,
                         step=(left + right) / (count - 1), count=count, log_scale=top)
 

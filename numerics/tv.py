@@ -39,10 +39,12 @@ from theory.bayes import class_logits, log_odds
 def trained_weights(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Generator | None = None,
                     train_size: int = 200_000) -> Minimizer:
     """W*(N): c classes by :func:`numerics.minimizer.population_minimizer`; binary
-    ``2 Lambda^-1`` for N = inf, quadrature for invariant priors, else Monte Carlo."""
+    ``2 Lambda^-1`` for N = inf where the training law is the paper's (:mod:`theory.minimizer`;
+    otherwise, e.g. unequal norms, alpha(inf) = 1.8818 at kappa = 0.5), quadrature for invariant
+    priors, else Monte Carlo."""
     if isinstance(prior, MixturePrior):
         return population_minimizer(prior, n, rng, train_size)
-    if math.isinf(n):
+    if math.isinf(n) and prior.trains_like_paper:
         return Minimizer(w=2 * prior.precision, error_estimate=0.0, method="limit", alpha=2.0)
     if prior.invariant:
         return quadrature_minimizer(prior, n)

@@ -64,7 +64,7 @@ def test_bad_input_exits_2_with_one_line(argv, field, capsys) -> None:
     (["minimizer", "--d", "3", "--N", "64", "--prior", "aligned", "--snr", "10", "--samples", "20000"],
      "separable"),
     (["minimizer", "--d", "3", "--N", "64", "--classes", "3", "--snr", "1000", "--samples", "2000"],
-     "flat to double precision"),
+     "exceed double precision"),
 ])
 def test_a_setting_that_cannot_be_computed_is_refused_in_one_line(argv, reason, capsys) -> None:
     assert cli.main(argv) == 2
@@ -221,7 +221,7 @@ def test_a_write_error_leaves_the_earlier_report_whole(tmp_path, monkeypatch, ca
     assert capsys.readouterr().err.splitlines()[-1].startswith(
         "icl-verify: incomplete: I/O error: No space left on device")
     assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
-    assert not list(tmp_path.glob(".reports.staging-*"))
+    assert not list(tmp_path.glob(".reports.icl-verify-staging-*"))
 
 
 def _saved_report(tmp_path) -> Path:
@@ -238,7 +238,9 @@ def _saved_report(tmp_path) -> Path:
      "'coefficients' is a required property"),
     (lambda r: r.update(exit_status=0 if r["exit_status"] else 1), "does not follow from the verdicts"),
     (lambda r: r.pop("schema_version"), "'schema_version' is a required property"),
-], ids=["verdict", "statistic", "no-claims", "fit-field", "exit-status", "version"])
+    (lambda r: r.update(ok=not r["ok"]), "disagrees with exit status"),
+    (lambda r: r.update(generated="yesterday"), "at generated: 'yesterday' does not match"),
+], ids=["verdict", "statistic", "no-claims", "fit-field", "exit-status", "version", "ok", "generated"])
 def test_report_dir_validates_before_writing_anything(tmp_path, capsys, damage, reason) -> None:
     target = _saved_report(tmp_path)
     saved = json.loads((target / "report.json").read_text())

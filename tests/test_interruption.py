@@ -91,4 +91,4 @@ def test_every_kill_during_the_write_phase_leaves_one_whole_report(write_phase) 
     proc = _start(target, 9)
     assert proc.wait(timeout=300) in (0, 1, 3)
     assert _assert_whole(target) == 9
-    assert not list(target.parent.glob(".reports.staging-*"))
+    assert not list(target.parent.glob(".reports.icl-verify-staging-*"))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from checks import publish
+from checks.interrupt import Interrupted, interruptible
 from checks.publish import ReportTarget
 from numerics.config import ConfigError
 
@@ -58,7 +60,7 @@ def test_leaving_without_publishing_leaves_the_old_set_and_no_staging(old_report
         _write(target.staging, NEW)
         raise RuntimeError("interrupted while writing")
     assert _read(old_report) == OLD
-    assert not list(old_report.parent.glob(".reports.staging-*"))
+    assert not list(old_report.parent.glob(".reports.icl-verify-staging-*"))
 
 
 def test_a_new_directory_is_created_whole(tmp_path: Path) -> None:
@@ -69,10 +71,37 @@ def test_a_new_directory_is_created_whole(tmp_path: Path) -> None:
 
 
 def test_stale_staging_of_a_killed_run_is_removed(old_report: Path) -> None:
-    stale = old_report.parent / ".reports.staging-killed"
+    stale = old_report.parent / ".reports.icl-verify-staging-killed12"
+    other = old_report.parent / ".reports.x.icl-verify-staging-live1234"  # target "reports.x"
     _write(stale, NEW)
+    _write(other, NEW)
     with ReportTarget(old_report):
         assert not stale.exists()
+    assert other.exists()  # another target's staging, under another lock
+
+
+def test_a_kill_between_the_fallback_renames_is_repaired(old_report: Path) -> None:
+    """SIGKILL after ``target -> staging/old`` and before ``staging -> target`` leaves no
+    target: the next run puts the previous report back before it does anything else."""
+    stale = old_report.parent / ".reports.icl-verify-staging-killed12"
+    stale.mkdir()
+    old_report.rename(stale / "old")
+    with ReportTarget(old_report):
+        assert _read(old_report) == OLD
+    assert not stale.exists()
+
+
+def test_signals_wait_for_the_swap(old_report: Path, monkeypatch) -> None:
+    """A SIGTERM during publish is delivered after it: the new set is in place."""
+    def swap_with_a_signal(a: Path, b: Path) -> bool:
+        os.kill(os.getpid(), signal.SIGTERM)  # blocked: pending until the swap is done
+        return False  # and take the two-rename fallback, where it would hurt
+
+    monkeypatch.setattr(publish, "_exchange", swap_with_a_signal)
+    with pytest.raises(Interrupted), interruptible(), ReportTarget(old_report) as target:
+        _write(target.staging, NEW)
+        target.publish()
+    assert _read(old_report) == NEW
 
 
 def test_a_second_run_into_the_same_directory_is_refused(old_report: Path) -> None:
@@ -96,7 +125,18 @@ def test_a_directory_with_other_files_is_refused(old_report: Path) -> None:
     assert (old_report / "notes.txt").read_text() == "mine"
 
 
+def test_a_foreign_file_among_the_figures_is_refused(old_report: Path) -> None:
+    (old_report / "figures" / "my-notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="figures"):
+        ReportTarget(old_report).__enter__()
+
+
 def test_paths_that_cannot_hold_a_report_are_refused(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ConfigError, match="symlink to a missing directory"):
+        ReportTarget(tmp_path / "dangling").__enter__()
+    with pytest.raises(ConfigError, match="working directory or contains it"):
+        ReportTarget(Path("/")).__enter__()
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="is a file, not a directory"):
         ReportTarget(tmp_path / "file").__enter__()
