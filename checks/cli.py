@@ -188,8 +188,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="root of the random stream: an integer >= 0; default %(default)s")
         q.add_argument("--samples", type=_int, default=200_000, metavar="B",
                        help=f"Monte Carlo draws (c classes, the aligned prior, and E[TV]): an "
-                            f"integer >= {MIN_SAMPLES}, as many as --max-memory allows; "
-                            "default %(default)s")
+                            f"integer >= {MIN_SAMPLES} (the aligned prior: >= 10^4 (d/3)^4, d <= 10), "
+                            "as many as --max-memory allows; default %(default)s")
         q.add_argument("--json", action="store_true",
                        help="print JSON instead of the short human-readable answer")
         _memory_option(q)
@@ -235,7 +235,7 @@ def _cov(args: argparse.Namespace) -> np.ndarray | None:
     if args.d < 1:
         raise ConfigError("d", f"must be >= 1, got {args.d}")
     matrices = memory.prior(args.d) + (memory.matrix_output(args.d) if args.command == "minimizer" else 0)
-    memory.require(matrices, args.max_memory, "d", f"d = {args.d} (its d x d matrices)")
+    memory.require_fixed(matrices, args.max_memory, "d", f"d = {args.d} (its d x d matrices)")
     if args.cov_diag is None:
         return None
     if len(args.cov_diag) != args.d:
@@ -256,15 +256,15 @@ def _check_resources(args: argparse.Namespace, prior: TaskPrior | MixturePrior) 
         per_draw = memory.class_ray(1, prior.classes, d) if finite or args.command == "tv" else 0
     else:
         fixed += memory.QUADRATURE if prior.invariant and finite else 0
-        train = memory.full_minimizer(1, d) if finite and not prior.invariant else 0
+        full = finite and not prior.invariant
+        # the Newton minimiser's d^4 Hessian work is paid once, its d^2 per draw
+        fixed += memory.full_minimizer(0, d) if full else 0
+        train = memory.full_minimizer(1, d) - memory.full_minimizer(0, d) if full else 0
         per_draw = max(train, memory.prompts(1, d) if args.command == "tv" else 0)
-    most = int((args.max_memory * memory.GIB - fixed) // per_draw) if per_draw else args.samples
-    field = "samples" if most >= MIN_SAMPLES else ("classes" if isinstance(prior, MixturePrior) else "d")
-    memory.require(fixed + per_draw * args.samples, args.max_memory, field,
-                   f"{args.samples} draws at d = {d}"
-                   + (f", c = {prior.classes}" if isinstance(prior, MixturePrior) else ""),
-                   f"at most {most} draws fit" if most >= MIN_SAMPLES else
-                   f"not even {MIN_SAMPLES} draws fit")
+    memory.require_draws(fixed, per_draw, args.samples, args.max_memory,
+                         "classes" if isinstance(prior, MixturePrior) else "d",
+                         f"d = {d}" + (f", c = {prior.classes}" if isinstance(prior, MixturePrior) else ""),
+                         MIN_SAMPLES)
 
 
 def _check_classes(args: argparse.Namespace, budget: Budget) -> None:

@@ -37,9 +37,10 @@ S = TypeVar("S", PromptSample, ClassSample)
 #: replications (400 for E[TV]), the reported standard error against the actual spread
 #: around a 100-2000x larger run: c-class alpha_c(64) (c = 3, 10, 50, 200): z-scores with
 #: mean 0.04 to 0.27 and s.d. 1.02 to 1.08, 95% intervals covering 92.5-97%; binary E[TV]:
-#: 94.5%; the full-matrix W* (aligned prior, d = 3): 94.8%.  At 100 draws coverage fell to
-#: 91.5% (c = 3) and 92.5% (E[TV]); at 10, alpha_c(64) for c = 3 was 2.54 +- 0.011 against
-#: 2.385, and at 2 it was -393.7 (tests/test_min_samples.py repeats the check at this count)
+#: 94.5%.  Fewer fail: at 30 draws the c = 3 ray covered 171 of 200 (mean z 0.54), at 10 it
+#: gave 2.54 +- 0.011 against 2.385 (14 standard errors off), at 2 it gave -393.7.  A
+#: full-matrix W* needs more (numerics.minimizer.min_full_matrix_draws); tests/test_min_samples.py
+#: repeats these checks at these counts
 MIN_SAMPLES = 1000
 
 

@@ -5,8 +5,9 @@ coefficients were measured as the peak of numpy's allocations (``tracemalloc``) 
 up; ``tests/test_memory.py`` checks that each bounds the measured peak.  Measured per sample
 (bytes / 8): the c-class ray and its E[TV] 21 B c at d = 3, 212 B c at d = 30 (~7 d per
 class); binary E[TV] 48 at d = 3, 372 at d = 30 (~12 d); the full-matrix Newton minimiser
-3.4-5.3 d^2; the reduced quadrature at most 220 MB (independent prior, d = 3, its largest
-rung), whatever the setting, since it works in blocks.
+3.4-5.3 d^2; the reduced quadrature at most 335 MiB (independent prior, d = 3, R = 1.5, N = 64:
+its 2e6-node rung, ~20 doubles per node, plus 16 MiB block arrays), whatever the setting, since
+it works in blocks; :data:`QUADRATURE` reserves 600 MiB for it.
 """
 
 from __future__ import annotations
@@ -61,6 +62,25 @@ def matrix_output(d: int) -> int:
 
 def gib(n_bytes: float) -> str:
     return f"{n_bytes / GIB:.3g} GiB"
+
+
+def require_fixed(need: int, limit_gib: float, field: str, what: str) -> None:
+    """Refuse a cost that no choice of draws can shrink: naming --max-memory if the default
+    limit (half the machine) would hold it, and ``field`` (the size at fault) if not."""
+    require(need, limit_gib, "max-memory" if need <= default_limit() * GIB else field, what)
+
+
+def require_draws(fixed: int, per_draw: int, draws: int, limit_gib: float, field: str, what: str,
+                  least: int) -> None:
+    """Refuse ``draws`` Monte Carlo draws at ``per_draw`` bytes each beside a ``fixed`` cost:
+    the fixed cost alone by :func:`require_fixed`; then naming ``samples`` with the number that
+    fits, or ``field`` (what makes each draw large) when not even ``least`` fit."""
+    require_fixed(fixed, limit_gib, field, f"{what} (before any draw)")
+    limit = limit_gib * GIB
+    most = int((limit - fixed) // per_draw) if per_draw else draws
+    require(fixed + per_draw * draws, limit_gib, "samples" if most >= least else field,
+            f"{draws} draws at {what}",
+            f"at most {most} draws fit" if most >= least else f"not even {least} draws fit")
 
 
 def require(need: int, limit_gib: float, field: str, what: str, fits: str = "") -> None:

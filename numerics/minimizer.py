@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from numerics import estimators
-from numerics.config import NotComputable
+from numerics.config import ConfigError, NotComputable
 from numerics.newton import ray_newton
 from numerics.priors import MixturePrior, TaskPrior
-from numerics.reduced_loss import alpha_star
+from numerics.reduced_loss import MAX_OUTER_NODES, alpha_star
 from numerics.sufficient_stats import ClassNoise, Sample, class_counts, draw_class_noise, sample_classes
 
 
@@ -56,7 +56,10 @@ def newton_minimize(sample: Sample, w0: np.ndarray, loss_name: str = "logistic",
     d = w.shape[0]
     value, grad, hess = estimators.loss_grad_hess(sample, w, loss_name)
     for it in range(1, max_iter + 1):
-        step = np.linalg.solve(hess, grad.ravel()).reshape(d, d)
+        try:
+            step = np.linalg.solve(hess, grad.ravel()).reshape(d, d)
+        except np.linalg.LinAlgError:  # flat directions: no unique minimiser to step to
+            return w, None
         t = 1.0
         while True:  # backtracking keeps every step a descent step
             cand = w - t * step
@@ -87,6 +90,39 @@ def sandwich_cov(sample: Sample, w: np.ndarray, loss_name: str = "logistic") -> 
 MIN_CURVATURE_RATIO = 1e-10
 
 
+#: the largest d a full-matrix Monte Carlo W* is given for: it needs
+#: :func:`min_full_matrix_draws` draws, 1.2e6 at d = 10 (4.1 GiB), and E[TV] spends 2 d^2
+#: test passes on its error (:func:`numerics.tv.expected_tv`)
+MAX_FULL_MATRIX_DIM = 10
+
+
+def min_full_matrix_draws(d: int) -> int:
+    """Draws below which a full-matrix Monte Carlo W* (and E[TV] from it) is refused:
+    ``10^4 (d/3)^4``.
+
+    The logistic M-estimator's O(d^2 / B) bias is a bias of O(d^2 / sqrt(B)) of its standard
+    errors, and it is what limits both answers (aligned prior, 200 replicates against 400x the
+    draws, tests/test_min_samples.py): W*[0, 0] at d = 3, B = 1000 had mean z 0.37; E[TV]
+    after the delta-method correction (:func:`numerics.tv._error_of_w`) had mean z 0.59,
+    0.43, 0.27, 0.23 at B = 1000, 3000, 5000, 10000 (d = 3), and 2.5, 1.3, -0.09 at 1000,
+    5000, 64000 (d = 6, R = 1.5).  At 10^4 (d/3)^4 the mean z is near 0.2 and the stated 95%
+    covers 93% (d = 3) to 99% (d = 6, at 64000); a half-sample jackknife in place of the
+    delta-method bias did worse (d = 3, B = 1000: mean z 0.70, coverage 86.5%)."""
+    return max(estimators.MIN_SAMPLES, math.ceil(1e4 * (d / 3) ** 4))
+
+
+def require_full_matrix_draws(d: int, draws: int) -> None:
+    """Refuse a full-matrix Monte Carlo W* beyond :data:`MAX_FULL_MATRIX_DIM` or below
+    :func:`min_full_matrix_draws` (:class:`numerics.config.ConfigError`)."""
+    if d > MAX_FULL_MATRIX_DIM:
+        raise ConfigError("d", f"W* by full-matrix Monte Carlo (a non-invariant prior) is supported up "
+                               f"to d = {MAX_FULL_MATRIX_DIM}")
+    if draws < min_full_matrix_draws(d):
+        raise ConfigError("samples", f"W* by full-matrix Monte Carlo (a non-invariant prior) needs >= "
+                                     f"{min_full_matrix_draws(d)} draws at d = {d} (fewer leave its "
+                                     f"error a bias beyond its standard error), got {draws}")
+
+
 def full_minimizer(sample: Sample, w0: np.ndarray | None = None,
                    loss_name: str = "logistic") -> Minimizer:
     """Full-matrix W* of L_B (Monte Carlo), with its sandwich covariance; a sample whose loss has
@@ -95,12 +131,18 @@ def full_minimizer(sample: Sample, w0: np.ndarray | None = None,
     w, iterations = newton_minimize(sample, np.zeros((d, d)) if w0 is None else w0, loss_name)
     eig = np.linalg.eigvalsh(estimators.loss_grad_hess(sample, w, loss_name)[2])
     wrong = estimators.misclassified(sample, w)
-    if iterations is None or not eig[0] > MIN_CURVATURE_RATIO * eig[-1] or wrong == 0:
+    if wrong == 0:
+        raise NotComputable("setting", f"the sampled training loss has no minimiser (none of the "
+                                       f"{sample.x_q.shape[0]} training prompts is misclassified): the "
+                                       "sample is separable at this signal-to-noise; lower --snr or "
+                                       "raise --samples")
+    if iterations is None or not eig[0] > MIN_CURVATURE_RATIO * eig[-1]:
         raise NotComputable("setting", f"the sampled training loss has no identified minimiser "
-                                       f"({wrong} of {sample.x_q.shape[0]} training prompts "
-                                       f"misclassified, Hessian eigenvalues {eig[0]:.2g} .. {eig[-1]:.2g} "
-                                       "at the last Newton step): the sample is separable, or nearly, "
-                                       "at this signal-to-noise; lower --snr or raise --samples")
+                                       f"(Hessian eigenvalues {eig[0]:.2g} .. {eig[-1]:.2g} at the last "
+                                       "Newton step): it is flat along some directions of W, as for one "
+                                       "fixed task at N = inf, where only a^T W is determined, or the "
+                                       "sample is nearly separable; lower --snr, raise --samples or "
+                                       "take a finite --N")
     cov = sandwich_cov(sample, w, loss_name)
     return Minimizer(w=w, error_estimate=float(np.sqrt(np.diag(cov)).max()), method="monte-carlo",
                      cov=cov, iterations=iterations)
@@ -120,8 +162,9 @@ def quadrature_minimizer(prior: TaskPrior, n: float, **kwargs) -> Minimizer:
     if not star.error <= ACCEPT_RTOL * abs(star.alpha):
         raise NotComputable("setting", f"the reduced quadrature gives alpha(N) = {star.alpha:.6g} only to "
                                        f"{star.error:.2g} here (at most {ACCEPT_RTOL:g} of it is accepted); "
-                                       "it needs more than its 2e6 outer nodes (the independent prior "
-                                       "at high --snr) or alpha is below its resolution (tiny --snr)")
+                                       f"it needs more than its {MAX_OUTER_NODES:.0e} outer nodes (the "
+                                       "independent prior at high --snr) or alpha is below its resolution "
+                                       "(tiny --snr)")
     scale = float(np.abs(prior.precision).max())
     # rungs that agree to the last bit still carry a rounding error: one ulp of alpha
     error = max(star.error, float(np.spacing(abs(star.alpha))))

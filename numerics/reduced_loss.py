@@ -52,6 +52,17 @@ _COARSE_STEP = 0.5
 _BLOCK_DOUBLES = 1 << 21
 #: query points per outer node beyond which a setting is refused
 MAX_QUERY_POINTS = 1 << 16
+#: the logistic factor's transition is resolved within |u tau - u peak| <= this of the window:
+#: beyond it sigma(u tau) differs from 0 or 1 by e^-40, which the coarse step integrates exactly
+_TRANSITION_REACH = 40.0
+#: the envelope peak's bracket at least halves every second iteration, from width |u| to
+#: 1 / (1 + |u|): 4 log2|u| iterations, 120 at |u| = 1e9 (mean norms <= 1e8); above that cap
+_PEAK_ITERATIONS = 200
+#: the probit start's bracket for log alpha and its bisection steps (to 24 ln 10 / 2^60 in log alpha)
+_PROBIT_LOG_RANGE = (math.log(1e-12), math.log(1e12))
+_PROBIT_BISECTIONS = 60
+#: outer nodes beyond which the quadrature ladder stops (its largest rung takes <= 335 MiB)
+MAX_OUTER_NODES = 2_000_000
 #: bisection steps for each side of a window: 40 + log2(R) octaves to 1%
 _SIDE_BISECTIONS = 16
 
@@ -159,7 +170,7 @@ def _envelope_peak(t0: np.ndarray, u: np.ndarray) -> np.ndarray:
     tau = np.clip(-t0 - u * expit(-u * t0), lo, hi)
     tol = 1 / (1 + np.abs(u))
     active = np.flatnonzero(hi - lo > tol)
-    for _ in range(200):
+    for _ in range(_PEAK_ITERATIONS):
         if active.size == 0:
             break
         t, a, b, uu, c = tau[active], lo[active], hi[active], u[active], t0[active]
@@ -240,7 +251,7 @@ def query_windows(mean: np.ndarray, var: np.ndarray, alpha: float, t_resolution:
     # -(t0 + peak)^2 / 2 + log sigma(-u peak), with -t0^2/2 replaced by -excess
     top = -excess - t0 * peak - peak * peak / 2 + _log_sigmoid_neg(u, peak)
     left, right = _window_side(t0, u, peak, -1.0), _window_side(t0, u, peak, 1.0)
-    reach = np.divide(40.0, np.abs(u), out=np.full_like(u, np.inf), where=u != 0)
+    reach = np.divide(_TRANSITION_REACH, np.abs(u), out=np.full_like(u, np.inf), where=u != 0)
     transition = (peak - left - reach <= 0) & (peak + right + reach >= 0)
     fine = np.divide(math.pi / t_resolution, np.abs(u), out=np.full_like(u, np.inf), where=u != 0)
     step = np.where(transition, np.minimum(_COARSE_STEP, fine), _COARSE_STEP)
@@ -344,10 +355,10 @@ def probit_start(nodes: ReducedNodes) -> float:
         return float(nodes.weight @ (nodes.mean * ndtr(-z) - nodes.var * beta * np.exp(-z * z / 2)
                                      / (math.sqrt(2 * math.pi) * r)))
 
-    lo, hi = math.log(1e-12), math.log(1e12)
+    lo, hi = _PROBIT_LOG_RANGE
     if not (g(lo) > 0 > g(hi)):
         return 2.0
-    for _ in range(60):
+    for _ in range(_PROBIT_BISECTIONS):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if g(mid) > 0 else (lo, mid)
     return math.exp(0.5 * (lo + hi))
@@ -369,11 +380,6 @@ class AlphaStar:
     rung: int  # index into LADDER of the resolution that produced ``alpha``
     tolerance: float  # what the two finest rungs had to agree to
 
-    @property
-    def converged(self) -> bool:
-        """The ladder met its tolerance (else it ran out of rungs or of ``max_nodes``)."""
-        return self.error <= self.tolerance
-
     def w(self, prior: TaskPrior) -> np.ndarray:
         return self.alpha * prior.precision
 
@@ -382,7 +388,7 @@ _MEMO: dict[tuple, AlphaStar] = {}
 
 
 def alpha_star(prior: TaskPrior, n: float, *, rtol: float = 1e-7, atol: float = 0.0,
-               g_rtol: float = 0.0, max_nodes: float = 2e6) -> AlphaStar:
+               g_rtol: float = 0.0, max_nodes: float = MAX_OUTER_NODES) -> AlphaStar:
     """Minimiser of L on the ray W = alpha Lambda^-1 -- which is W* for invariant priors.
 
     Climbs :data:`LADDER` from the finest rung with at most ~1e4 outer nodes: it stops when

@@ -29,7 +29,8 @@ from checks.setting import PROFILES
 from numerics.config import MAX_PROMPT_LENGTH
 from numerics.estimators import MIN_SAMPLES
 
-LIMIT_GIB = 0.5
+#: above numerics.memory.QUADRATURE (600 MiB), so that binary finite-N settings are computed, not refused
+LIMIT_GIB = 1.0
 #: the interpreter with numpy, scipy, sympy and matplotlib loaded, and the figure workers:
 #: ~180 MB resident measured; what the estimates of numerics.memory cover comes on top
 INTERPRETER_GIB = 0.45

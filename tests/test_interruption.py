@@ -80,6 +80,10 @@ def test_every_kill_during_the_write_phase_leaves_one_whole_report(write_phase) 
         time.sleep(max(0.0, begun + choose.uniform(0, duration) - time.monotonic()))
         proc.send_signal(SIGNALS[trial % len(SIGNALS)])
         status = proc.wait(timeout=300)
+        said = [line for line in proc.stderr.read().splitlines() if not line.startswith("[icl-verify] ")]
+        assert not any("Traceback" in line for line in said), said
+        if status == 4:  # interrupted: one line saying so
+            assert len(said) == 1 and said[0].startswith("icl-verify: "), said
         found = _assert_whole(target)
         assert found in (seeds[-1], seed)  # the old report or the new one
         assert status in (-signal.SIGKILL, 4) or found == seed  # a finished run published
