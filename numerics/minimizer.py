@@ -166,7 +166,9 @@ def quadrature_minimizer(prior: TaskPrior, n: float, **kwargs) -> Minimizer:
                                        "independent prior at high --snr) or alpha is below its resolution "
                                        "(tiny --snr)")
     scale = float(np.abs(prior.precision).max())
-    # rungs that agree to the last bit still carry a rounding error: one ulp of alpha
+    # rungs that agree to the last bit still carry a rounding error: one ulp of alpha, the
+    # largest spread measured over 8 shuffles of the node order (6 settings, R = 1 to 1e3,
+    # kappa = 1e3, d = 2 to 30, 3e3 to 8e4 nodes: 0 or 1 ulp)
     error = max(star.error, float(np.spacing(abs(star.alpha))))
     return Minimizer(w=star.w(prior), error_estimate=error * scale, method="quadrature",
                      alpha=star.alpha)

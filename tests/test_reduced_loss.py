@@ -5,6 +5,8 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from numerics import estimators
@@ -150,3 +152,15 @@ def test_alpha_at_high_signal_to_noise_against_mpmath() -> None:
     curvature = sum(wi * ai * ai * inner(alpha * ai, 2) for wi, ai in zip(w, a1, strict=True))
     assert abs(float(slope / curvature)) < 1e-10
     assert abs(star.alpha - 2) < 1e-3 and star.error <= star.tolerance
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.floats(1.0, 8.0))
+def test_alpha_approaches_two_from_below_at_any_high_signal_to_noise(log10_r: float) -> None:
+    """Antipodal, d = 3, N = 64, R = 10 to 1e8: alpha(64) lies in [alpha(R = 10), 2] up to
+    four error estimates -- the limit 2 approached from below (issue 10: R = 10 to 300 once
+    raised "no convergence", R = 1e6 asked for 787 GiB)."""
+    star = alpha_star(TaskPrior(d=3, snr=10.0**log10_r), 64)
+    floor = alpha_star(TaskPrior(d=3, snr=10.0), 64)
+    slack = 4 * (star.error + floor.error) + 4 * np.spacing(2.0)
+    assert floor.alpha - slack <= star.alpha <= 2 + slack
