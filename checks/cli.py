@@ -284,6 +284,15 @@ def _check_classes(args: argparse.Namespace, budget: Budget) -> None:
                    f"c = {args.classes} at the {budget.name} profile ({draws} draws)")
 
 
+def _junit_incomplete(path: Path, err: BaseException, start: float) -> None:
+    """Write the JUnit file of a run that could not complete; a path that cannot be written (its
+    directory never published) is left, since the exit status says it all."""
+    try:
+        atomic_write(path, junit_incomplete(incomplete_reason(err), time.perf_counter() - start))
+    except OSError:
+        pass
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     budget = PROFILES[args.profile]
     _check_classes(args, budget)
@@ -301,23 +310,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       + f", into {target.target}; every option is valid")
                 return ExitStatus.OK
             try:
-                with Progress(sys.stderr) as progress:
-                    result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
-                    progress.stage(f"writing the report to {target.target}")
-            except ConfigError as err:  # the input was valid: a check's own setting failed
-                raise Incomplete(f"a check could not compute its own setting: {err.reason}") from err
-            config = run_config(args.profile, budget.describe(), [c.id for c in result.claims], args.seed,
-                                args.classes)
-            report = write_reports(result, config, target.staging)
-            if args.junit_xml is not None and not junit_apart:
-                atomic_write(target.staging / args.junit_xml.name, junit_xml(report))
-            target.publish()
+                try:
+                    with Progress(sys.stderr) as progress:
+                        result = run(args.claims, budget, args.seed, progress=progress, classes=args.classes)
+                        progress.stage(f"writing the report to {target.target}")
+                except ConfigError as err:  # the input was valid: a check's own setting failed
+                    raise Incomplete(f"a check could not compute its own setting: {err.reason}") from err
+                config = run_config(args.profile, budget.describe(), [c.id for c in result.claims],
+                                    args.seed, args.classes)
+                report = write_reports(result, config, target.staging)
+                if args.junit_xml is not None and not junit_apart:
+                    atomic_write(target.staging / args.junit_xml.name, junit_xml(report))
+                target.publish()
+            except BaseException as err:
+                if args.junit_xml is not None and not junit_apart:
+                    # the old set's JUnit file would tell the CI the old verdicts: it alone is
+                    # replaced, while the lock is still held
+                    _junit_incomplete(args.junit_xml, err, start)
+                raise
     except ConfigError:
         raise
     except BaseException as err:
         if junit_apart:  # tell the CI the run could not complete, not that a claim failed
-            elapsed = time.perf_counter() - start
-            atomic_write(args.junit_xml, junit_incomplete(incomplete_reason(err), elapsed))
+            _junit_incomplete(args.junit_xml, err, start)
         raise
     if junit_apart:
         atomic_write(args.junit_xml, junit_xml(report))

@@ -218,6 +218,26 @@ def test_sigterm_ends_a_run_cleanly(tmp_path) -> None:
     assert error.get("message") == "interrupted by SIGTERM"
 
 
+def test_an_interrupted_run_replaces_the_junit_file_inside_its_report(tmp_path, monkeypatch, capsys) -> None:
+    """A JUnit file inside DIR is part of the set; after an interrupted run it says "error"
+    (not the old verdicts), and nothing else of the old set changes."""
+    target = tmp_path / "reports"
+    argv = ["run", "--profile", "smoke", "--claims", "A3", "--report-dir", str(target), "--junit-xml",
+            str(target / "junit.xml")]
+    assert cli.main(argv) in (0, 1, 3)
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file() and p.name != "junit.xml"}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "run", interrupted)
+    capsys.readouterr()
+    assert cli.main(argv) == 4
+    assert capsys.readouterr().err.splitlines() == ["icl-verify: incomplete: interrupted by SIGINT"]
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file() and p.name != "junit.xml"} == before
+    error = ET.parse(target / "junit.xml").getroot().find("testsuite/testcase/error")
+    assert error.get("message") == "interrupted by SIGINT"
+
+
 def test_a_write_error_leaves_the_earlier_report_whole(tmp_path, monkeypatch, capsys) -> None:
     target = tmp_path / "reports"
     assert cli.main(["run", "--profile", "smoke", "--claims", "A3", "--report-dir", str(target)]) in (0, 1, 3)
