@@ -64,7 +64,7 @@ def tv_per_sample(prior: TaskPrior, noise: PromptNoise, m: float, w: np.ndarray)
     """TV for each of the noise bundle's B (task, test prompt, query) triples."""
     s = sample(prior, noise, m, test=True)
     bayes = expit(log_odds(s.x_q, s.mu_plus, s.mu_minus, prior.test_precision, prior.p_plus))
-    model = expit(np.einsum("bi,ij,bj->b", s.a, w, s.x_q))
+    model = expit(estimators.bilinear(s.a, w, s.x_q))
     return np.abs(bayes - model)
 
 
@@ -73,7 +73,7 @@ def disagreement_per_sample(prior: TaskPrior, noise: PromptNoise, m: float, w: n
     """1 where sign(yhat) differs from the Bayes (LDA) decision, else 0 (claim A4)."""
     s = sample(prior, noise, m, test=True)
     bayes = log_odds(s.x_q, s.mu_plus, s.mu_minus, prior.test_precision, prior.p_plus)
-    model = np.einsum("bi,ij,bj->b", s.a, w, s.x_q)
+    model = estimators.bilinear(s.a, w, s.x_q)
     return (np.sign(bayes) != np.sign(model)).astype(float)
 
 
@@ -144,12 +144,14 @@ def expected_tv(prior: TaskPrior | MixturePrior, n: float, m: float, rng: np.ran
         test = sample_classes(prior, draw_class_noise(rng, size, prior.d, prior.classes), m, test=True)
         on_ray = class_tv_on_ray(prior, test)
         tv = on_ray(star.alpha)
-        se_alpha = star.error_estimate / float(np.abs(prior.precision).max())
+        se_alpha = star.alpha_se or 0.0  # None: W*(inf) = c Lambda^-1 exactly
         variance, bias = _error_of_w(lambda a: float(on_ray(float(a[0])).mean()), np.array([star.alpha]),
                                      np.array([[se_alpha**2]]))
     else:
         noise = draw_noise(rng, size, prior.d)
         tv = tv_per_sample(prior, noise, m, star.w)
-        variance, bias = _error_of_w(lambda w: float(tv_per_sample(prior, noise, m, w).mean()), star.w,
-                                     star.covariance())
+        variance, bias = 0.0, 0.0
+        if star.cov is not None:  # W by Monte Carlo (the quadrature's error is ~1e-10)
+            variance, bias = _error_of_w(lambda w: float(tv_per_sample(prior, noise, m, w).mean()),
+                                         star.w, star.cov)
     return Estimate(np.float64(tv.mean() - bias), np.float64(math.sqrt(tv.var(ddof=1) / size + variance)))
