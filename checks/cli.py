@@ -38,6 +38,7 @@ from checks.terminal import plus_minus, verdict_table
 from numerics import memory
 from numerics.config import MAX_PROMPT_LENGTH, ConfigError, NotComputable, parse_prompt_length
 from numerics.estimators import MIN_SAMPLES
+from numerics.minimizer import min_full_matrix_draws, require_full_matrix_draws
 from numerics.priors import PRIOR_KINDS, MixturePrior, TaskPrior
 from numerics.tv import expected_tv, trained_weights
 
@@ -252,11 +253,14 @@ def _check_resources(args: argparse.Namespace, prior: TaskPrior | MixturePrior) 
     d = prior.d
     fixed = memory.prior(d) + (memory.matrix_output(d) if args.command == "minimizer" else 0)
     finite = not math.isinf(args.N)
+    full = False  # W* by full-matrix Monte Carlo
     if isinstance(prior, MixturePrior):
         per_draw = memory.class_ray(1, prior.classes, d) if finite or args.command == "tv" else 0
     else:
         fixed += memory.QUADRATURE if prior.invariant and finite else 0
-        full = finite and not prior.invariant
+        full = not prior.invariant
+        if full:  # before the memory, whose advice must name a count that is accepted
+            require_full_matrix_draws(d, args.samples)
         # the Newton minimiser's d^4 Hessian work is paid once, its d^2 per draw
         fixed += memory.full_minimizer(0, d) if full else 0
         train = memory.full_minimizer(1, d) - memory.full_minimizer(0, d) if full else 0
@@ -264,7 +268,7 @@ def _check_resources(args: argparse.Namespace, prior: TaskPrior | MixturePrior) 
     memory.require_draws(fixed, per_draw, args.samples, args.max_memory,
                          "classes" if isinstance(prior, MixturePrior) else "d",
                          f"d = {d}" + (f", c = {prior.classes}" if isinstance(prior, MixturePrior) else ""),
-                         MIN_SAMPLES)
+                         min_full_matrix_draws(d) if full else MIN_SAMPLES)
 
 
 def _check_classes(args: argparse.Namespace, budget: Budget) -> None:
@@ -285,8 +289,8 @@ def _check_classes(args: argparse.Namespace, budget: Budget) -> None:
 
 
 def _junit_incomplete(path: Path, err: BaseException, start: float) -> None:
-    """Write the JUnit file of a run that could not complete; a path that cannot be written (its
-    directory never published) is left, since the exit status says it all."""
+    """Write the JUnit file of a run that could not complete; a path that cannot be written is
+    left, since the exit status says it all."""
     try:
         atomic_write(path, junit_incomplete(incomplete_reason(err), time.perf_counter() - start))
     except OSError:
@@ -323,9 +327,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     atomic_write(target.staging / args.junit_xml.name, junit_xml(report))
                 target.publish()
             except BaseException as err:
-                if args.junit_xml is not None and not junit_apart:
+                if args.junit_xml is not None and not junit_apart and not target.published \
+                        and target.target.is_dir():
                     # the old set's JUnit file would tell the CI the old verdicts: it alone is
-                    # replaced, while the lock is still held
+                    # replaced, while the lock is still held (a signal deferred across the swap
+                    # arrives after it: the new set is whole and keeps its own)
                     _junit_incomplete(args.junit_xml, err, start)
                 raise
     except ConfigError:

@@ -8,7 +8,6 @@ the ending to the parent.
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
 import signal
 import sys
@@ -74,7 +73,7 @@ def interruptible() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def ignore_interrupts() -> None:
+def ignore_interrupts(parent: int) -> None:
     """Initializer of worker processes: Ctrl-C and a closed terminal reach the whole process
     group, and the parent alone decides how to stop.  SIGTERM gets its default action back (a
     forked worker inherits the parent's handler, which would raise :class:`Interrupted` and
@@ -82,20 +81,21 @@ def ignore_interrupts() -> None:
     for s in (signal.SIGINT, signal.SIGHUP):
         signal.signal(s, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _end_with_parent()
+    _end_with_parent(parent)
 
 
 #: prctl(2) option: the signal a process gets when its parent dies
 _PR_SET_PDEATHSIG = 1
 
 
-def _end_with_parent() -> None:
+def _end_with_parent(parent: int) -> None:
     """Have the kernel send SIGTERM when the parent dies (Linux): a parent killed by SIGKILL
     cannot end its workers, which then printed a BrokenPipeError traceback on its terminal
-    when they tried to hand back a figure (tests/test_interruption.py).  Elsewhere a no-op."""
+    when they tried to hand back a figure (tests/test_interruption.py).  The workers are
+    forked there (:func:`checks.plots.report_figures`), so ``parent`` is their parent until it
+    dies.  Elsewhere a no-op."""
     if not sys.platform.startswith("linux"):
         return
-    parent = multiprocessing.parent_process()
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if parent is not None and os.getppid() != parent.pid:  # it died before prctl took effect
+    if os.getppid() != parent:  # it died before prctl took effect
         os._exit(0)

@@ -22,6 +22,7 @@ import io
 import multiprocessing
 import os
 import re
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -263,6 +264,10 @@ def report_figures(report: dict, workers: int | None = None) -> dict[str, list[F
     checks = report["claims"] + report["controls"]
     counterparts = [claims.get(c["claim"]) if "claim" in c else None for c in checks]
     # leaving the block terminates the workers, so an interruption does not wait for them
-    with multiprocessing.Pool(workers or os.cpu_count(), initializer=ignore_interrupts) as pool:
+    # fork on Linux (the default before Python 3.14): a worker's parent is then this process,
+    # whose death ends it (checks.interrupt.ignore_interrupts)
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    with context.Pool(workers or os.cpu_count(), initializer=ignore_interrupts,
+                      initargs=(os.getpid(),)) as pool:
         drawn = pool.starmap(_figures_of, zip(checks, counterparts, strict=True))
     return {c["id"]: figures for c, figures in zip(checks, drawn, strict=True)}

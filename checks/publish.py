@@ -97,6 +97,13 @@ def check_writable_file(field: str, path: Path) -> None:
         raise ConfigError(field, f"cannot write {str(path)!r}: {_reason(err)}") from None
 
 
+def _is_temporary_of_the_set(name: str) -> bool:
+    """The temporary file of a per-file write (:func:`checks.report.atomic_write`) of a report
+    entry or of a JUnit file in the set: ``.NAME.XXXXXXXX.tmp``."""
+    return (name.endswith(".tmp") and name.startswith(".")
+            and (any(name.startswith(f".{n}.") for n in REPORT_ENTRIES) or ".xml." in name))
+
+
 class ReportTarget:
     """The report directory of one ``run`` or ``report DIR``, claimed for its whole duration.
 
@@ -142,6 +149,11 @@ class ReportTarget:
                     f"{str(t)!r} holds files that are not an icl-verify report (e.g. {foreign[0]!r}); "
                     "give an empty directory or one that a run wrote")
 
+    @property
+    def published(self) -> bool:
+        """Whether this run's set has been swapped in."""
+        return self._published
+
     def _belongs(self, entry: Path) -> bool:
         """Part of a report set: a report file, a JUnit file of a run, or the temporary file
         of an earlier version's per-file writes."""
@@ -150,7 +162,7 @@ class ReportTarget:
             return entry.is_dir() and all(f.suffix == ".svg" and f.is_file() for f in entry.iterdir())
         if name in REPORT_ENTRIES:
             return True
-        if name.endswith(".tmp") and any(name.startswith(f".{n}.") for n in REPORT_ENTRIES):
+        if _is_temporary_of_the_set(name):
             return True
         return entry.suffix == ".xml" and entry.is_file() and _is_junit_of_a_run(entry)
 
@@ -201,6 +213,10 @@ class ReportTarget:
             if not self.target.exists() and (stale / "old").is_dir():
                 os.rename(stale / "old", self.target)
             shutil.rmtree(stale, ignore_errors=True)
+        if self.target.is_dir():  # a per-file write that SIGKILL cut short (a JUnit file's)
+            for leftover in self.target.iterdir():
+                if _is_temporary_of_the_set(leftover.name) and leftover.is_file():
+                    leftover.unlink()
 
     def holds(self, field: str, path: Path) -> bool:
         """Whether the file ``path`` (another output of the run) belongs to the set: True if it

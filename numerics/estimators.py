@@ -39,8 +39,8 @@ S = TypeVar("S", PromptSample, ClassSample)
 #: mean 0.04 to 0.27 and s.d. 1.02 to 1.08, 95% intervals covering 92.5-97%; binary E[TV]:
 #: 94.5%.  Fewer fail: at 30 draws the c = 3 ray covered 171 of 200 (mean z 0.54), at 10 it
 #: gave 2.54 +- 0.011 against 2.385 (14 standard errors off), at 2 it gave -393.7.  A
-#: full-matrix W* needs more (numerics.minimizer.min_full_matrix_draws); tests/test_min_samples.py
-#: repeats these checks at these counts
+#: full-matrix W* needs more (numerics.minimizer.min_full_matrix_draws).
+#: tests/test_min_samples.py repeats the checks at 1000 draws and at 30
 MIN_SAMPLES = 1000
 
 

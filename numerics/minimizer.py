@@ -42,14 +42,15 @@ class Minimizer:
     alpha: float | None = None
     cov: np.ndarray | None = None  # covariance of vec(W) (full-matrix Monte Carlo)
     iterations: int = 0
-    alpha_se: float | None = None  # standard error of alpha (Monte Carlo on the ray)
+    alpha_se: float | None = None  # standard error of alpha (Monte Carlo on the ray) ...
+    direction: np.ndarray | None = None  # ... W = alpha Lambda^-1: the ray's direction Lambda^-1
 
     def covariance(self) -> np.ndarray:
         """Covariance of vec(W): zero for the deterministic routes; on the ray the rank-one
         ``se(alpha)^2 vec(Lambda^-1) vec(Lambda^-1)^T``, formed only here (d^4 doubles: 20 MB
         at d = 40, so not kept with every minimiser)."""
-        if self.alpha_se is not None:
-            p = (self.w / self.alpha).ravel()
+        if self.alpha_se is not None and self.direction is not None:
+            p = self.direction.ravel()
             return self.alpha_se**2 * np.outer(p, p)
         return np.zeros((self.w.size, self.w.size)) if self.cov is None else self.cov
 
@@ -57,7 +58,8 @@ class Minimizer:
 def newton_minimize(sample: Sample, w0: np.ndarray, loss_name: str = "logistic",
                     gtol: float = 1e-12, max_iter: int = 50) -> tuple[np.ndarray, int | None]:
     """Minimise the sample average L_B by damped Newton steps (L_B is strictly convex); the
-    iterations taken, or None if the gradient did not fall below ``gtol`` in ``max_iter``."""
+    iterations taken, or None if the gradient did not fall below ``gtol`` in ``max_iter`` or
+    the Hessian was singular (flat directions: no unique minimiser)."""
     w = np.array(w0, dtype=float)
     d = w.shape[0]
     value, grad, hess = estimators.loss_grad_hess(sample, w, loss_name)
@@ -97,7 +99,7 @@ MIN_CURVATURE_RATIO = 1e-10
 
 
 #: the largest d a full-matrix Monte Carlo W* is given for: it needs
-#: :func:`min_full_matrix_draws` draws, 1.2e6 at d = 10 (4.1 GiB), and E[TV] spends 2 d^2
+#: :func:`min_full_matrix_draws` draws, 1.2e6 at d = 10 (3.9 GiB), and E[TV] spends 2 d^2
 #: test passes on its error (:func:`numerics.tv.expected_tv`)
 MAX_FULL_MATRIX_DIM = 10
 
@@ -106,14 +108,16 @@ def min_full_matrix_draws(d: int) -> int:
     """Draws below which a full-matrix Monte Carlo W* (and E[TV] from it) is refused:
     ``10^4 (d/3)^4``.
 
-    The logistic M-estimator's O(d^2 / B) bias is a bias of O(d^2 / sqrt(B)) of its standard
-    errors, and it is what limits both answers (aligned prior, 200 replicates against 400x the
-    draws, tests/test_min_samples.py): W*[0, 0] at d = 3, B = 1000 had mean z 0.37; E[TV]
-    after the delta-method correction (:func:`numerics.tv._error_of_w`) had mean z 0.59,
-    0.43, 0.27, 0.23 at B = 1000, 3000, 5000, 10000 (d = 3), and 2.5, 1.3, -0.09 at 1000,
-    5000, 64000 (d = 6, R = 1.5).  At 10^4 (d/3)^4 the mean z is near 0.2 and the stated 95%
-    covers 93% (d = 3) to 99% (d = 6, at 64000); a half-sample jackknife in place of the
-    delta-method bias did worse (d = 3, B = 1000: mean z 0.70, coverage 86.5%)."""
+    The logistic M-estimator's O(d^2 / B) bias is O(d^2 / sqrt(B)) of its standard errors, and
+    it limits both answers (aligned prior, 200 replicates against 100-400x the draws):
+    W*[0, 0] at d = 3, B = 1000 had mean z 0.37; E[TV] after the delta-method correction
+    (:func:`numerics.tv._error_of_w`) had mean z 0.59, 0.43, 0.27, 0.23 at B = 1000, 3000,
+    5000, 10000 (d = 3) and 2.5, 1.3, -0.09 at B = 1000, 5000, 64000 (d = 6, R = 1.5).  The
+    rule keeps the bias near 0.2 standard errors where it was measured (d = 3: covering 93%
+    of the stated 95% at 10^4 draws, tests/test_min_samples.py; d = 6: 99% already at 64000,
+    below the rule's 160000); for 7 <= d <= 10 the d^4 scaling is extrapolated, not measured.
+    A half-sample jackknife in place of the delta-method bias did worse (d = 3, B = 1000:
+    mean z 0.70, coverage 86.5%)."""
     return max(estimators.MIN_SAMPLES, math.ceil(1e4 * (d / 3) ** 4))
 
 
@@ -173,8 +177,8 @@ def quadrature_minimizer(prior: TaskPrior, n: float, **kwargs) -> Minimizer:
                                        "(tiny --snr)")
     scale = float(np.abs(prior.precision).max())
     # rungs that agree to the last bit still carry a rounding error: one ulp of alpha, the
-    # largest spread measured over 8 shuffles of the node order (6 settings, R = 1 to 1e3,
-    # kappa = 1e3, d = 2 to 30, 3e3 to 8e4 nodes: 0 or 1 ulp)
+    # largest spread observed over 8 shuffles of the node order (6 settings, R = 1 to 1e3,
+    # kappa = 1e3, d = 2 to 30, 3e3 to 8e4 nodes: 0 or 1 ulp) -- an observation, not a bound
     error = max(star.error, float(np.spacing(abs(star.alpha))))
     return Minimizer(w=star.w(prior), error_estimate=error * scale, method="quadrature",
                      alpha=star.alpha)
@@ -368,4 +372,4 @@ def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.rand
     else:
         alpha, se = float(ray.alpha[0]), float(ray.alpha_se[0])
     return Minimizer(w=alpha * prior.precision, error_estimate=se * float(np.abs(prior.precision).max()),
-                     method="monte-carlo-ray", alpha=alpha, alpha_se=se)
+                     method="monte-carlo-ray", alpha=alpha, alpha_se=se, direction=prior.precision)

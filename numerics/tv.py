@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from numerics import estimators
+from numerics.config import NotComputable
 from numerics.estimators import Estimate
 from numerics.minimizer import (
     Minimizer,
@@ -56,6 +57,9 @@ def trained_weights(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Ge
         return quadrature_minimizer(prior, n)
     if rng is None:
         raise ValueError("rng: a non-invariant prior needs a random stream to fit W*")
+    if math.isinf(n):
+        raise NotComputable("setting", "W*(inf) of a non-invariant prior has no unique minimiser: one "
+                                       "fixed task at N = inf determines only a^T W; take a finite --N")
     require_full_matrix_draws(prior.d, train_size)
     return full_minimizer(sample(prior, draw_noise(rng, train_size, prior.d), n))
 

@@ -113,6 +113,8 @@ def test_kappa_1000_and_its_minimiser(capsys) -> None:
     ray W = alpha Lambda^-1 is zero at the reported alpha (a z-test at alpha = 1e-3, |z| <
     3.29; measured z = -1.23), and the same test rejects 1.05 alpha (z = 6.4) and 0.95 alpha."""
     out = _json(["minimizer", "--d", "3", "--N", "64", "--minus-scale", "1000"], capsys)
+    # a regression pin at the quadrature's own accuracy, which the z-test cannot resolve
+    assert out["alpha"] == pytest.approx(0.0040003382384, rel=1e-9)
     prior = TaskPrior(d=3, minus_scale=1000.0)
     s = sample(prior, draw_noise(np.random.default_rng(np.random.SeedSequence(1000)), 200_000, 3), 64)
 
@@ -236,6 +238,15 @@ def test_an_interrupted_run_replaces_the_junit_file_inside_its_report(tmp_path, 
     assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file() and p.name != "junit.xml"} == before
     error = ET.parse(target / "junit.xml").getroot().find("testsuite/testcase/error")
     assert error.get("message") == "interrupted by SIGINT"
+    # a first run interrupted creates nothing
+    fresh = tmp_path / "fresh"
+    assert cli.main([*argv[:-4], "--report-dir", str(fresh), "--junit-xml", str(fresh / "junit.xml")]) == 4
+    assert not fresh.exists()
+    # a JUnit write cut short by SIGKILL leaves a temporary file: accepted, and removed
+    (target / ".junit.xml.k1llx9ab.tmp").write_text("<testsuites")
+    monkeypatch.undo()
+    assert cli.main(argv) in (0, 1, 3)
+    assert not list(target.glob("*.tmp")) and not list(target.glob(".*.tmp"))
 
 
 def test_a_write_error_leaves_the_earlier_report_whole(tmp_path, monkeypatch, capsys) -> None:
