@@ -25,7 +25,7 @@ import numpy as np
 
 from checks.common import largest_classes, points_needed
 from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
-from checks.interrupt import Interrupted, interruptible
+from checks.interrupt import Interrupted, check_pending, interruptible
 from checks.junit import junit_incomplete, junit_xml
 from checks.progress import Progress
 from checks.publish import ReportTarget
@@ -451,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args = _parser().parse_args(argv)
             status = COMMANDS[args.command](args)
+            check_pending()  # a signal whose exception was lost (checks.interrupt._pending)
             sys.stdout.flush()
             return int(status)
         except UsageError as err:

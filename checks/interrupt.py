@@ -12,9 +12,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -29,48 +30,69 @@ class Interrupted(BaseException):
 
 
 _deferring = False
+#: the last signal received: kept until the command ends, since the exception raised for it
+#: can be lost -- a handler that runs inside a weakref callback or ``__del__`` raises into
+#: code whose exceptions Python prints as "Exception ignored" and drops
 _pending: int | None = None
 
 
 def _raise(signum: int, _frame: FrameType | None) -> None:
     global _pending
-    if _deferring:
-        _pending = signum
-        return
-    raise Interrupted(signum)
+    _pending = signum
+    if not _deferring:
+        raise Interrupted(signum)
+
+
+def check_pending() -> None:
+    """Raise :class:`Interrupted` for a signal whose first exception was lost."""
+    if _pending is not None:
+        raise Interrupted(_pending)
 
 
 @contextmanager
 def deferred() -> Iterator[None]:
     """Within the block a signal is only recorded, and raised as :class:`Interrupted` once the
-    block is done (a step that must not stop halfway, such as swapping a report in).
+    block is done (a step that must not stop halfway, such as swapping a report in); a signal
+    already received (its exception lost) stops it from starting.
 
     Done in Python, not with ``pthread_sigmask``: that blocks the calling thread only, and a
     process-directed signal is then delivered through another (numpy's BLAS threads)."""
-    global _deferring, _pending
-    _deferring, _pending = True, None
+    global _deferring
+    check_pending()
+    _deferring = True
     try:
         yield
     finally:
         _deferring = False
-    if _pending is not None:
-        signum, _pending = _pending, None
-        raise Interrupted(signum)
+    check_pending()
+
+
+def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], None]:
+    def hook(unraisable: Any) -> None:  # sys.UnraisableHookArgs
+        if not isinstance(unraisable.exc_value, Interrupted):  # kept in _pending instead
+            previous(unraisable)
+    return hook
 
 
 @contextmanager
 def interruptible() -> Iterator[None]:
     """Within the block, each of :data:`SIGNALS` raises :class:`Interrupted` (main thread only:
-    Python delivers signals there)."""
+    Python delivers signals there).  Where that exception is lost (see :data:`_pending`) it is
+    not printed, and is raised again before a report is swapped in and by :func:`check_pending`
+    (which the command calls when it is done)."""
+    global _pending
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _pending = None
     previous = {s: signal.signal(s, _raise) for s in SIGNALS}
+    hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        sys.unraisablehook = hook
 
 
 def ignore_interrupts(parent: int) -> None:
