@@ -5,16 +5,16 @@ Method (SPEC §A.5): GD on L_B (B tasks, common random numbers: what training do
 ``W_0 = 0`` with ``eta = eta_factor / ell``.  On the ball ``||W - W*_B||_F <= ||W*_B||_F``
 (it holds W_0 and, if GD contracts, every iterate), an adversarial search gives
 ``alpha`` (smallest) and ``ell`` (largest Hessian eigenvalue).  Checked, deterministically
-on L_B:
+on L_B (:mod:`checks.decision` rules on exact values):
 
-* the per-iteration bound ``||W_t - W*|| <= q^t ||W_0 - W*||`` for every t, with
-  ``q = max(|1 - eta alpha|, |1 - eta ell|)`` (``= 1 - eta alpha`` when eta <= 1/ell);
+* the contraction modulus ``q = max(|1 - eta alpha|, |1 - eta ell|)`` is below 1;
+* the per-iteration bound ``||W_t - W*|| <= q^t ||W_0 - W*||``: its largest ratio over
+  t >= 1 (t = 0 is equality by construction; below 1 shows the bound's slack);
 * the fitted contraction factor (log-linear fit of the error) is below 1.
 
-W*_B (Newton) is also compared with the population ``alpha(N) Lambda^-1`` (binary: the
-quadrature; c classes: Monte Carlo on the ray, its variance added) by a chi-square test on
-its d^2 entries (sandwich covariance), where the prior is invariant: GD's target is the
-population minimiser up to Monte Carlo error.
+Beyond the paper (not gating): W*_B (Newton) agrees with the population ``alpha(N)
+Lambda^-1`` (binary: the quadrature; c classes: Monte Carlo on the ray, its variance added)
+within a stated margin, entrywise, where the prior is invariant.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ import numpy as np
 from scipy import stats
 
 from checks.common import per_check_confidence
+from checks.decision import Decision, Quantile, at_most, equivalent
 from checks.setting import Budget, Setting
-from checks.verdict import Outcome, Verdict
+from checks.verdict import Outcome
 from numerics.curvature import search_extreme_eigenvalue
 from numerics.gd import gradient_descent
-from numerics.minimizer import full_minimizer, population_minimizer
+from numerics.minimizer import Minimizer, full_minimizer, population_minimizer
 from numerics.sufficient_stats import draw_sample
 
 ID = "A2"
@@ -35,8 +36,14 @@ STATEMENT = "gradient descent on L converges to the global minimizer W* at a lin
 METHOD = ("GD on L_B from W_0 = 0, eta = 1/ell; alpha, ell by adversarial search on the ball "
           "around W*_B; per-iteration bound and fitted contraction factor")
 
-#: relative slack for floating-point rounding in the per-iteration bound
-ROUNDING = 1e-9
+#: a contraction modulus or factor below 1, exactly: both are deterministic on L_B
+BELOW_ONE = at_most(1.0, 0.0, "none: a deterministic value, read as a strict inequality")
+#: the per-iteration bound, up to floating-point rounding
+WITHIN_BOUND = at_most(1.0, 1e-9, "1e-9: the errors fall only to 0.32 of ||W_0 - W*|| in the quick "
+                                   "profile's 60 steps, where their rounding is ~1e-15 relative")
+#: W*_B within this fraction of max|alpha(N) Lambda^-1| entrywise
+AGREEMENT = equivalent(0.0, 0.15, "0.15: at B = 20000 the simultaneous 99.9% bounds on W*_B's entries "
+                                  "reach 0.10-0.11 of max|alpha Lambda^-1| (3 seeds, SE 2.2%)")
 
 
 def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list[Outcome]:
@@ -53,35 +60,43 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
     traj = gradient_descent(train, w0, eta, budget.a2_steps, loss)
     err = np.linalg.norm((traj - star.w).reshape(len(traj), -1), axis=1)
     bound = q ** np.arange(len(err)) * err[0]
-    ratio = float(np.max(err / bound)) if np.all(np.isfinite(err)) else np.inf
+    # t = 0 is equality by construction: the slack shows from t = 1 on
+    ratio = float(np.max(err[1:] / bound[1:])) if np.all(np.isfinite(err)) else np.inf
     resolved = err > 1e-10 * err[0]
     t = np.arange(len(err))[resolved]
     factor = float(np.exp(np.polyfit(t, np.log(err[resolved]), 1)[0])) if t.size > 1 else np.nan
-    common = {"setting": setting.label, "evidence": {
-        "eta": eta, "alpha": alpha, "ell": ell, "q": q, "errors": err.tolist(),
-        "bound": bound.tolist(), "W_star_B": star.w.tolist()}}
+    evidence = {"eta": eta, "alpha": alpha, "ell": ell, "q": q, "errors": err.tolist(),
+                "bound": bound.tolist(), "W_star_B": star.w.tolist()}
+    exact = f"deterministic on L_B (B = {budget.a2_size})"
     out = [
-        Outcome(name="per-iteration bound ||W_t - W*|| <= q^t ||W_0 - W*||", statistic=ratio,
-                uncertainty={"method": f"deterministic on L_B (B = {budget.a2_size})"},
-                criterion=f"max_t error/bound <= 1 + {ROUNDING:g} and q < 1",
-                verdict=Verdict.PASS if ratio <= 1 + ROUNDING and q < 1 else Verdict.FAIL,
-                **common),
-        Outcome(name="fitted contraction factor", statistic=factor,
+        Outcome(name="contraction modulus q = max(|1 - eta alpha|, |1 - eta ell|)", setting=setting.label,
+                statistic=q, uncertainty={"method": exact},
+                decision=Decision(BELOW_ONE, (q, q), None, Quantile.DETERMINISTIC), evidence=evidence),
+        Outcome(name="per-iteration bound: max_(t>=1) ||W_t - W*|| / (q^t ||W_0 - W*||)",
+                setting=setting.label, statistic=ratio, uncertainty={"method": exact},
+                decision=Decision(WITHIN_BOUND, (ratio, ratio), None, Quantile.DETERMINISTIC)),
+        Outcome(name="fitted contraction factor", setting=setting.label, statistic=factor,
                 uncertainty={"method": "least-squares slope of log error over t"},
-                criterion="factor < 1",
-                verdict=Verdict.PASS if factor < 1 else Verdict.FAIL, setting=setting.label),
+                decision=Decision(BELOW_ONE, (factor, factor), None, Quantile.DETERMINISTIC)),
     ]
     if prior.invariant:
-        conf = per_check_confidence(budget.confidence, 1)
-        pop = population_minimizer(prior, budget.a2_n, rng, budget.class_mc_size)
-        delta = (star.w - pop.w).ravel()
-        chi2 = float(delta @ np.linalg.solve(star.cov + pop.covariance(), delta))
-        p_value = float(stats.chi2.sf(chi2, d * d))
-        out.append(Outcome(
-            name="W*_B agrees with alpha(N) Lambda^-1", setting=setting.label,
-            statistic=chi2, uncertainty={"p_value": p_value, "dof": d * d,
-                                         "method": "chi-square with sandwich covariance"},
-            criterion=f"FAIL if p < {1 - conf:.3g}",
-            verdict=Verdict.FAIL if p_value < 1 - conf else Verdict.PASS,
-            evidence={"alpha": pop.alpha}))
+        out.append(_agreement(star, population_minimizer(prior, budget.a2_n, rng, budget.class_mc_size),
+                               per_check_confidence(budget.confidence, 1), setting.label))
     return out
+
+
+def _agreement(star: Minimizer, pop: Minimizer, confidence: float, label: str) -> Outcome:
+    """max_ij |W*_B - alpha(N) Lambda^-1|_ij relative to max|alpha Lambda^-1|, with simultaneous
+    normal bounds over the d^2 entries (sandwich covariance plus the population's)."""
+    scale = float(np.abs(pop.w).max())
+    delta = np.abs(star.w - pop.w).ravel()
+    se = np.sqrt(np.diag(star.covariance() + pop.covariance()))
+    z = stats.norm.ppf(1 - (1 - confidence) / (2 * delta.size))
+    lo, hi = float(np.maximum(delta - z * se, 0).max()) / scale, float((delta + z * se).max()) / scale
+    return Outcome(
+        name="W*_B agrees with alpha(N) Lambda^-1 (beyond the paper)", setting=label,
+        statistic=float(delta.max()) / scale,
+        uncertainty={"interval": [lo, hi], "confidence": confidence,
+                     "method": "entrywise normal bounds, Bonferroni over d^2, sandwich covariance"},
+        decision=Decision(AGREEMENT, (lo, hi), confidence, Quantile.NORMAL), gating=False,
+        evidence={"alpha": pop.alpha})

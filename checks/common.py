@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from checks.setting import Budget, Setting, stream
-from checks.verdict import Outcome, Verdict, upper_bound_verdict
+from checks.decision import Decision, Quantile, at_most
+from checks.setting import SLOPE_TOLERANCE_REASON, Budget, Setting, stream
+from checks.verdict import Outcome
 from numerics.minimizer import ClassRay, class_ray
 from numerics.priors import MixturePrior
-from numerics.rates import fit_loglog, percent
+from numerics.rates import fit_loglog
 from numerics.sufficient_stats import draw_class_noise
 
 T = TypeVar("T")
@@ -142,10 +143,11 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
     then reads from the fitted CI (:func:`bound_reading`, beyond the paper)."""
     keep = y > 0
     needed = points_needed(correction is not None, correction_terms)
+    criterion = at_most(claimed, resolution, SLOPE_TOLERANCE_REASON)
     if keep.sum() < needed:
         return Outcome(name=name, setting=setting, statistic=float("nan"),
-                       uncertainty={"method": method}, verdict=Verdict.INCONCLUSIVE,
-                       criterion=f"needs >= {needed} positive estimates",
+                       uncertainty={"method": method, "note": f"needs >= {needed} positive estimates"},
+                       decision=Decision(criterion, (math.nan, math.nan), confidence, Quantile.NORMAL),
                        evidence={"x": x.tolist(), "y": y.tolist()})
     cov = cov[np.ix_(keep, keep)] if cov.ndim == 2 else cov[keep]
     fit = fit_loglog(x[keep], y[keep], cov, confidence=confidence, correction_exponent=correction,
@@ -158,10 +160,6 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
         name=name, setting=setting, statistic=fit.slope,
         uncertainty={"stderr": fit.slope_stderr, "ci": list(fit.ci),
                      "confidence": confidence, "method": method},
-        criterion=(f"asymptotic log-log slope <= {claimed:g}: FAIL if the {percent(confidence)} "
-                   f"CI lies above {claimed:g}; PASS if it reaches below and ends within "
-                   f"{resolution:g} of it"),
-        verdict=upper_bound_verdict(fit.ci, claimed, resolution),
+        decision=Decision(criterion, fit.ci, confidence, Quantile.NORMAL),
         evidence=evidence,
     )
-

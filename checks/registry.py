@@ -101,6 +101,10 @@ CONTROLS: tuple[Control, ...] = (
             "squared error of sigma(yhat) instead of cross-entropy (non-convex; stands in for "
             "paper B's softmax control, which waits for the paper-B issue)",
             Verdict.FAIL, lambda b: Setting("brier loss", _prior("antipodal", b), loss="brier")),
+    Control("A2-step-too-large", "A2",
+            "step eta = 2.5 / ell, past the stable range 2 / ell: q = 1.5 and GD diverges",
+            Verdict.FAIL, lambda b: Setting("antipodal, eta = 2.5/ell", _prior("antipodal", b),
+                                            eta_factor=2.5)),
     Control("A3-unequal-norms", "A3", "unequal Lambda^-1-norms: mu_minus = -0.5 mu_plus",
             Verdict.FAIL,
             lambda b: Setting("antipodal, kappa=0.5", _prior("antipodal", b, minus_scale=0.5))),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from checks.exit_status import ExitStatus, status_of
 from checks.registry import CLAIMS, CONTROLS, Control, base_settings, selection
 from checks.setting import Budget, Setting, stream
-from checks.verdict import CheckResult, combine
+from checks.verdict import CheckResult
 
 
 def run_check(claim: str, settings: list[Setting], budget: Budget, seed: int, key: str
@@ -20,7 +20,7 @@ def run_check(claim: str, settings: list[Setting], budget: Budget, seed: int, ke
     start = time.perf_counter()
     outcomes = [o for s in settings for o in module.outcomes(s, budget, rng)]
     return CheckResult(
-        id=key, statement=module.STATEMENT, verdict=combine([o.verdict for o in outcomes]),
+        id=key, statement=module.STATEMENT,
         outcomes=outcomes, seed=seed, budget=budget.describe(),
         settings={s.label: s.describe() for s in settings}, method=module.METHOD,
         elapsed_s=time.perf_counter() - start,

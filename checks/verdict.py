@@ -1,62 +1,55 @@
-"""Verdicts (SPEC §D) and the records a check returns."""
+"""The records a check returns: its outcomes, each decided by :mod:`checks.decision`."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from checks.decision import Decision, Verdict, claim_verdict
 
-class Verdict(enum.StrEnum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    INCONCLUSIVE = "INCONCLUSIVE"
-
-
-_SEVERITY = {Verdict.PASS: 0, Verdict.INCONCLUSIVE: 1, Verdict.FAIL: 2}
-
-
-def combine(verdicts: list[Verdict]) -> Verdict:
-    """FAIL if any part fails, else INCONCLUSIVE if any part is, else PASS."""
-    return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.INCONCLUSIVE)
-
-
-def upper_bound_verdict(ci: tuple[float, float], claimed: float, resolution: float) -> Verdict:
-    """Verdict on "the quantity is <= claimed" from a confidence interval.
-
-    FAIL when the whole interval lies above ``claimed`` (the data contradict the claim);
-    PASS when the interval reaches below ``claimed`` and its upper end is within
-    ``resolution`` of it (a violation larger than the resolution would have been seen);
-    INCONCLUSIVE otherwise (the interval is too wide to decide: widen the budget).
-    """
-    lo, hi = ci
-    if lo > claimed:
-        return Verdict.FAIL
-    if hi <= claimed + resolution:
-        return Verdict.PASS
-    return Verdict.INCONCLUSIVE
+__all__ = ["CheckResult", "Outcome", "Verdict"]
 
 
 @dataclass
 class Outcome:
-    """One measured criterion of a check."""
+    """One measured criterion of a check: a statistic, its uncertainty, and the decision that
+    reads it (:mod:`checks.decision`).  ``gating``: whether the claim's verdict rests on it
+    (readings beyond the paper are reported but do not gate)."""
 
     name: str
     setting: str
     statistic: float
     uncertainty: dict[str, Any]
-    criterion: str
-    verdict: Verdict
+    decision: Decision
+    gating: bool = True
     evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
+
+    @property
+    def criterion(self) -> str:
+        return self.decision.criterion.describe()
+
+    def as_dict(self) -> dict[str, Any]:
+        uncertainty = dict(self.uncertainty)
+        lo, hi = self.decision.interval
+        if lo < hi:  # the interval the verdict was read from, for the reports' readers
+            uncertainty.setdefault("ci", [lo, hi])
+        return {"name": self.name, "setting": self.setting, "statistic": self.statistic,
+                "uncertainty": uncertainty, "criterion": self.criterion,
+                "verdict": self.verdict, "decision": self.decision.record(), "gating": self.gating,
+                "evidence": self.evidence}
 
 
 @dataclass
 class CheckResult:
-    """A claim (or a control) as checked: its verdict and every outcome behind it."""
+    """A claim (or a control) as checked: every outcome behind it, and the verdict its gating
+    outcomes give (:func:`checks.decision.claim_verdict`)."""
 
     id: str
     statement: str
-    verdict: Verdict
     outcomes: list[Outcome]
     seed: int
     budget: dict[str, Any]
@@ -65,13 +58,20 @@ class CheckResult:
     elapsed_s: float = 0.0
 
     @property
+    def verdict(self) -> Verdict:
+        return claim_verdict([o.verdict for o in self.outcomes if o.gating])
+
+    @property
     def deciding(self) -> Outcome:
-        """The outcome that fixes the verdict (the first with the combined verdict)."""
-        return next(o for o in self.outcomes if o.verdict == self.verdict)
+        """The outcome that fixes the verdict: the first gating one with the claim's verdict
+        (an INCONCLUSIVE claim with no INCONCLUSIVE gating outcome has none gating: its first)."""
+        gating = [o for o in self.outcomes if o.gating]
+        return next((o for o in gating if o.verdict == self.verdict), (gating or self.outcomes)[0])
 
     def as_dict(self) -> dict[str, Any]:
         d = self.deciding
-        out = asdict(self)
-        out.update(statistic=d.statistic, stderr_or_ci=d.uncertainty, criterion=d.criterion,
+        out = {k: v for k, v in asdict(self).items() if k != "outcomes"}
+        out.update(verdict=self.verdict, outcomes=[o.as_dict() for o in self.outcomes],
+                   statistic=d.statistic, stderr_or_ci=d.as_dict()["uncertainty"], criterion=d.criterion,
                    deciding_outcome=d.name)
         return out

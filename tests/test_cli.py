@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from checks import cli, report
+from checks.decision import Decision, Quantile, at_most
 from checks.registry import CONTROLS
 from checks.runner import ControlResult, RunResult
-from checks.verdict import CheckResult, Verdict
+from checks.verdict import CheckResult, Outcome, Verdict
 from numerics import estimators
 from numerics.estimators import MIN_SAMPLES
 from numerics.priors import TaskPrior
@@ -369,8 +370,13 @@ def test_run_exit_status_tells_refuted_from_undecided() -> None:
     """0 all PASS and all controls detected; 1 a FAIL or a missed control; 3 only INCONCLUSIVE."""
 
     def claim(verdict: Verdict) -> CheckResult:
-        return CheckResult(id="A1", statement="", verdict=verdict, outcomes=[], seed=0, budget={},
-                           settings={}, method="", elapsed_s=0.0)
+        lo = {Verdict.PASS: -1.0, Verdict.FAIL: 1.0, Verdict.INCONCLUSIVE: -0.5}[verdict]
+        rule = at_most(0.0, 0.0, "a test")
+        outcome = Outcome(name="x", setting="", statistic=lo, uncertainty={},
+                          decision=Decision(rule, (lo, lo + 0.75), 0.99, Quantile.NORMAL))
+        assert outcome.verdict is verdict
+        return CheckResult(id="A1", statement="", outcomes=[outcome], seed=0, budget={}, settings={},
+                           method="", elapsed_s=0.0)
 
     control = CONTROLS[0]  # expects FAIL
     detected, missed = (ControlResult(control, claim(v)) for v in (Verdict.FAIL, Verdict.PASS))

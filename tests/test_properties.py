@@ -15,8 +15,8 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from checks import a5_inference_error
-from checks.setting import PROFILES, Setting
-from checks.verdict import Verdict, upper_bound_verdict
+from checks.decision import Verdict, at_most
+from checks.setting import PROFILES, SLOPE_TOLERANCE_REASON, Setting
 from numerics.curvature import eigen_bounds, search_extreme_eigenvalue
 from numerics.gd import gradient_descent
 from numerics.minimizer import full_minimizer
@@ -50,7 +50,8 @@ def g_slope(prior: TaskPrior):
 @given(instances())
 def test_a3_alpha_converges_like_one_over_n(prior: TaskPrior) -> None:
     fit = g_slope(prior)
-    assert upper_bound_verdict(fit.ci, -1.0, 0.1) is not Verdict.FAIL, fit.table("N", "|alpha-2|")
+    assert at_most(-1.0, 0.1, SLOPE_TOLERANCE_REASON).decide(*fit.ci) is not Verdict.FAIL, \
+        fit.table("N", "|alpha-2|")
 
 
 @given(instances(max_d=4), st.integers(0, 2**31))
@@ -97,7 +98,7 @@ def test_hypothesis_falsifies_and_shrinks_a_false_rate_claim() -> None:
     FAILs it, and shrinks it to the simplest one."""
 
     def claim_fails(prior: TaskPrior) -> bool:
-        return upper_bound_verdict(g_slope(prior).ci, -2.0, 0.1) is Verdict.FAIL
+        return at_most(-2.0, 0.1, SLOPE_TOLERANCE_REASON).decide(*g_slope(prior).ci) is Verdict.FAIL
 
     # antipodal only and no "explain" phase: each candidate costs a quadrature per N
     shrunk = find(instances(kinds=("antipodal",)), claim_fails,

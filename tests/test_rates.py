@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from checks.verdict import Verdict, upper_bound_verdict
+from checks.decision import Verdict, at_most
+from checks.setting import SLOPE_TOLERANCE_REASON
 from numerics.rates import curve, fit_loglog
 
 X = 2.0 ** np.arange(4, 13)
@@ -34,13 +35,7 @@ def test_interval_coverage_under_noise() -> None:
 def test_floor_is_not_a_rate() -> None:
     y = 0.05 + 1 / X
     fit = fit_loglog(X, y, 1e-4 * y, confidence=0.999, correction_exponent=1.0)
-    assert upper_bound_verdict(fit.ci, -1.0, 0.1) is Verdict.FAIL
-
-
-@pytest.mark.parametrize("ci,verdict", [((-1.2, -0.95), Verdict.PASS), ((-0.9, -0.7), Verdict.FAIL),
-                                        ((-1.3, -0.5), Verdict.INCONCLUSIVE)])
-def test_upper_bound_verdict(ci, verdict) -> None:
-    assert upper_bound_verdict(ci, -1.0, 0.1) is verdict
+    assert at_most(-1.0, 0.1, SLOPE_TOLERANCE_REASON).decide(*fit.ci) is Verdict.FAIL
 
 
 def test_table_lists_every_point() -> None:
