@@ -160,6 +160,7 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
         name=name, setting=setting, statistic=fit.slope,
         uncertainty={"stderr": fit.slope_stderr, "ci": list(fit.ci),
                      "confidence": confidence, "method": method},
-        decision=Decision(criterion, fit.ci, confidence, Quantile.NORMAL),
+        decision=Decision(criterion, fit.ci, confidence,
+                          Quantile.STUDENT_T if fit.student_t else Quantile.NORMAL),
         evidence=evidence,
     )
