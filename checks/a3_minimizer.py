@@ -54,7 +54,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
         tab["G_error"][usable], claimed=setting.n_order, correction=1.0,
         confidence=per_check_confidence(budget.confidence, 1),
         resolution=budget.slope_resolution, x_name="N", y_name="max|G_ij|",
-        method="quadrature error estimates, sandwich WLS",
+        method="quadrature error estimates, sandwich WLS", deterministic=True,
     )
     out.evidence.update(
         alpha=tab["alpha"].tolist(), alpha_error=tab["alpha_error"].tolist(),

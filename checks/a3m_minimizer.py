@@ -26,6 +26,8 @@ ray (:func:`numerics.minimizer.class_ray`), split as
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats
 
@@ -67,7 +69,8 @@ def _limit_outcome(prior: MixturePrior, ray: ClassRay, label: str, confidence: f
     resolve that, it is INCONCLUSIVE, never a PASS for failing to reject."""
     crit = stats.norm.ppf(0.5 + confidence / 2)
     half = crit * ray.alpha_inf_se
-    margin = LIMIT_MARGIN_FRACTION * smallest
+    # no positive gap to compare with (an empty window, or a gap of exactly 0): undecidable
+    margin = LIMIT_MARGIN_FRACTION * smallest if smallest > 0 else math.nan
     return Outcome(
         name=f"alpha_c(inf) = c (c={prior.classes})", setting=label, statistic=ray.alpha_inf,
         uncertainty={"stderr": ray.alpha_inf_se, "confidence": confidence,

@@ -69,6 +69,14 @@ class SlopeFit:
     coefficient_cov: np.ndarray
     student_t: bool = False  # the interval's quantile: Student-t on ``dof`` when inflated
     dof: int = 0
+    deterministic: bool = False  # computed points: the misfit is a model error, not noise
+
+    @property
+    def quantile(self) -> str:
+        """Where the interval's multiplier comes from: ``normal``, ``student-t`` (an error
+        scale estimated from the residuals) or ``deterministic`` (computed points, whose
+        misfit is a model error given a normal coverage factor)."""
+        return "deterministic" if self.deterministic else "student-t" if self.student_t else "normal"
 
     def local_slopes(self) -> np.ndarray:
         """Slopes between consecutive points (NaN for the first)."""
@@ -102,7 +110,7 @@ class SlopeFit:
             "birge_ratio": self.birge_ratio, "local_slopes": self.local_slopes().tolist(),
             "coefficients": self.coefficients.tolist(),
             "coefficient_cov": self.coefficient_cov.tolist(),
-            "quantile": "student-t" if self.student_t else "normal", "dof": self.dof,
+            "quantile": self.quantile, "dof": self.dof,
         }
 
 
@@ -125,7 +133,7 @@ def curve(fit: dict, x: np.ndarray, confidence: float | None = None
     X = design(x, fit["correction_exponent"], fit["correction_terms"])
     log_y = X @ np.asarray(fit["coefficients"])
     se = np.sqrt(np.einsum("ij,jk,ik->i", X, np.asarray(fit["coefficient_cov"]), X))
-    quantile = stats.t(fit["dof"]) if fit.get("quantile") == "student-t" else stats.norm
+    quantile = stats.t(fit["dof"]) if fit["quantile"] == "student-t" else stats.norm
     z = quantile.ppf(0.5 + (fit["confidence"] if confidence is None else confidence) / 2)
     return np.exp(log_y), np.exp(log_y - z * se), np.exp(log_y + z * se)
 
@@ -163,10 +171,12 @@ MISFIT_ALPHA = 0.05
 
 def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: float,
                correction_exponent: float | None = None, correction_terms: int = 2,
-               plausible_exponents: tuple[float, ...] = ()) -> SlopeFit:
+               plausible_exponents: tuple[float, ...] = (), deterministic: bool = False) -> SlopeFit:
     """Fit the rate; ``cov`` is the (n, n) covariance of y or its (n,) standard errors.
     ``plausible_exponents``: other correction exponents the theory allows, whose slopes widen
-    the truncation error."""
+    the truncation error.  ``deterministic``: the points are computed (quadrature), their
+    stated errors numerical: no variance is estimated from the residuals, so a misfit widens
+    the error as a model error under a normal coverage factor, never a Student-t."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     cov = np.asarray(cov, dtype=float)
@@ -202,11 +212,12 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
     coefficient_cov = beta_cov * birge**2
     coefficient_cov[1, 1] = se**2
     # an error inflated from the residuals is itself estimated on ``dof`` degrees of freedom
-    quantile = stats.t(dof) if birge > 1 else stats.norm
+    quantile = stats.t(dof) if birge > 1 and not deterministic else stats.norm
     z = quantile.ppf(0.5 + confidence / 2)
     return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=float(beta[1]),
                     slope_stderr=se, ci=(float(beta[1] - z * se), float(beta[1] + z * se)),
                     confidence=confidence, correction_exponent=correction_exponent,
                     correction_terms=terms, truncation_error=truncation,
                     birge_ratio=birge, fitted=np.exp(X @ beta), coefficients=beta,
-                    coefficient_cov=coefficient_cov, student_t=birge > 1, dof=dof)
+                    coefficient_cov=coefficient_cov, student_t=birge > 1 and not deterministic, dof=dof,
+                    deterministic=deterministic)

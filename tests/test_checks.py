@@ -25,15 +25,11 @@ def quick_run():
 #:   exponents still falling at c = 64 (see checks/a3m_minimizer.py);
 #: * A3m's alpha_c(inf) = c: an equivalence within a tenth of the smallest fitted gap (1e-4 c
 #:   and less), far below the Monte Carlo's resolution (SE ~0.005 c);
-#: * A3's slope on the independent prior (d = 2): its exact quadrature points misfit the
-#:   two-term 1/N correction (Birge ratio 3.6e4), so its interval is Student-t on 5 dof,
-#:   [-1.155, -0.829];
 #: * A5m's M-slopes at c = 12, 16: chi-square 46 and 87 on 5 dof under the full covariance,
 #:   so Student-t intervals [-0.655, -0.369] and [-0.665, -0.370].
 UNDECIDED_AT_QUICK = (
     ("A3m", "exponent of c in max|G_ij|", ""),
     ("A3m", "alpha_c(inf) = c", ""),
-    ("A3", "slope of max|G_ij| in N", "independent"),
     ("A5m", "slope of E[TV] in M, N = inf (c=12)", ""),
     ("A5m", "slope of E[TV] in M, N = inf (c=16)", ""),
 )
