@@ -66,7 +66,8 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
             uncertainty={"lower": b.lower, "upper": b.upper, "confidence": conf,
                          "method": "lower: t bound on batch-mean lambda_min (20 batches); "
                                    "upper: normal bound on the Rayleigh quotient"},
-            decision=Decision(STRICT, (b.lower, b.upper), conf, Quantile.STUDENT_T),
+            # two one-sided bounds at conf each: jointly at 2 conf - 1
+            decision=Decision(STRICT, (b.lower, b.upper), 2 * conf - 1, Quantile.STUDENT_T),
             evidence={"argmin_W": found.w.tolist(), "search_value": found.value},
         ))
     r = max(budget.a1_radii)
@@ -85,7 +86,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
         setting=setting.label, statistic=lowest[0],
         uncertainty={"method": "smallest per-segment mean gap; one-sided normal bounds, "
                                "Bonferroni over segments", "z": z_family},
-        decision=Decision(STRICT, (lowest[1], lowest[2]), conf, Quantile.NORMAL),
+        decision=Decision(STRICT, (lowest[1], lowest[2]), 2 * conf - 1, Quantile.NORMAL),
     ))
     out[0].evidence["lambda_min_vs_radius"] = curve
     return out
