@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from checks.decision import Decision, Verdict, claim_verdict
@@ -66,12 +66,14 @@ class CheckResult:
         """The outcome that fixes the verdict: the first gating one with the claim's verdict
         (an INCONCLUSIVE claim with no INCONCLUSIVE gating outcome has none gating: its first)."""
         gating = [o for o in self.outcomes if o.gating]
-        return next((o for o in gating if o.verdict == self.verdict), (gating or self.outcomes)[0])
+        verdict = claim_verdict([o.verdict for o in gating])
+        return next((o for o in gating if o.verdict == verdict), (gating or self.outcomes)[0])
 
     def as_dict(self) -> dict[str, Any]:
-        d = self.deciding
-        out = {k: v for k, v in asdict(self).items() if k != "outcomes"}
-        out.update(verdict=self.verdict, outcomes=[o.as_dict() for o in self.outcomes],
-                   statistic=d.statistic, stderr_or_ci=d.as_dict()["uncertainty"], criterion=d.criterion,
-                   deciding_outcome=d.name)
+        outcomes = [o.as_dict() for o in self.outcomes]
+        deciding = self.deciding
+        d = next(dict_ for o, dict_ in zip(self.outcomes, outcomes, strict=True) if o is deciding)
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "outcomes"}
+        out.update(verdict=self.verdict, outcomes=outcomes, statistic=d["statistic"],
+                   stderr_or_ci=d["uncertainty"], criterion=d["criterion"], deciding_outcome=d["name"])
         return out

@@ -212,12 +212,12 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
     coefficient_cov = beta_cov * birge**2
     coefficient_cov[1, 1] = se**2
     # an error inflated from the residuals is itself estimated on ``dof`` degrees of freedom
-    quantile = stats.t(dof) if birge > 1 and not deterministic else stats.norm
-    z = quantile.ppf(0.5 + confidence / 2)
+    student_t = birge > 1 and not deterministic
+    z = (stats.t(dof) if student_t else stats.norm).ppf(0.5 + confidence / 2)
     return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=float(beta[1]),
                     slope_stderr=se, ci=(float(beta[1] - z * se), float(beta[1] + z * se)),
                     confidence=confidence, correction_exponent=correction_exponent,
                     correction_terms=terms, truncation_error=truncation,
                     birge_ratio=birge, fitted=np.exp(X @ beta), coefficients=beta,
-                    coefficient_cov=coefficient_cov, student_t=birge > 1 and not deterministic, dof=dof,
+                    coefficient_cov=coefficient_cov, student_t=student_t, dof=dof,
                     deterministic=deterministic)

@@ -64,12 +64,18 @@ def trained_weights(prior: TaskPrior | MixturePrior, n: float, rng: np.random.Ge
     return full_minimizer(sample(prior, draw_noise(rng, train_size, prior.d), n))
 
 
-def tv_per_sample(prior: TaskPrior, noise: PromptNoise, m: float, w: np.ndarray) -> np.ndarray:
-    """TV for each of the noise bundle's B (task, test prompt, query) triples."""
+def tv_in_w(prior: TaskPrior, noise: PromptNoise, m: float) -> Callable[[np.ndarray], np.ndarray]:
+    """TV for each of the noise bundle's B (task, test prompt, query) triples, as a function of
+    W: the test prompts and the Bayes probabilities are formed once (the error propagation
+    of :func:`expected_tv` evaluates 2 d^2 + 1 matrices W on them)."""
     s = sample(prior, noise, m, test=True)
     bayes = expit(log_odds(s.x_q, s.mu_plus, s.mu_minus, prior.test_precision, prior.p_plus))
-    model = expit(estimators.bilinear(s.a, w, s.x_q))
-    return np.abs(bayes - model)
+    return lambda w: np.abs(bayes - expit(estimators.bilinear(s.a, w, s.x_q)))
+
+
+def tv_per_sample(prior: TaskPrior, noise: PromptNoise, m: float, w: np.ndarray) -> np.ndarray:
+    """TV for each of the noise bundle's B (task, test prompt, query) triples."""
+    return tv_in_w(prior, noise, m)(w)
 
 
 def disagreement_per_sample(prior: TaskPrior, noise: PromptNoise, m: float, w: np.ndarray
@@ -111,19 +117,19 @@ def class_tv_per_sample(prior: MixturePrior, noise: ClassNoise, m: float, w: np.
     return class_tv(prior, sample_classes(prior, noise, m, test=True), w)
 
 
-def _error_of_w(mean_tv: Callable[[np.ndarray], float], w: np.ndarray, cov: np.ndarray
-                ) -> tuple[float, float]:
+def _error_of_w(mean_tv: Callable[[np.ndarray], float], w: np.ndarray, cov: np.ndarray,
+                centre: float) -> tuple[float, float]:
     """What the error of a Monte Carlo ``W`` (covariance ``cov`` of vec W) does to E[TV]:
     the first-order variance ``g^T Cov g`` and the second-order bias
     ``E[TV(W_hat)] - TV(W) = (1/2) tr(H Cov)`` (delta method).
 
     Both by central differences along the eigenvectors v_k of Cov, at one standard error
     ``h_k = sqrt(lambda_k)``: ``(f(+h v) - f(-h v)) / 2`` and ``(f(+h v) - 2 f(0) + f(-h v)) / 2``
-    summed over k.  At that step the differences average TV's kink (|P - model|) as the
-    error of W itself does.  TV is near its minimum where the model can match the Bayes law,
-    so the bias can dominate: aligned prior, d = 3, 1000 draws, it was 1.9 standard errors."""
+    summed over k; ``centre`` is ``f(0)``, already computed.  At that step the differences
+    average TV's kink (|P - model|) as the error of W itself does.  TV is near its minimum
+    where the model can match the Bayes law, so the bias can dominate: aligned prior, d = 3,
+    1000 draws, it was 1.9 standard errors."""
     lam, vecs = np.linalg.eigh(cov)
-    centre = mean_tv(w)
     variance = bias = 0.0
     for value, v in zip(lam, vecs.T, strict=True):
         if value <= 1e-12 * lam[-1]:
@@ -150,12 +156,11 @@ def expected_tv(prior: TaskPrior | MixturePrior, n: float, m: float, rng: np.ran
         tv = on_ray(star.alpha)
         se_alpha = star.alpha_se or 0.0  # None: W*(inf) = c Lambda^-1 exactly
         variance, bias = _error_of_w(lambda a: float(on_ray(float(a[0])).mean()), np.array([star.alpha]),
-                                     np.array([[se_alpha**2]]))
+                                     np.array([[se_alpha**2]]), float(tv.mean()))
     else:
-        noise = draw_noise(rng, size, prior.d)
-        tv = tv_per_sample(prior, noise, m, star.w)
+        of_w = tv_in_w(prior, draw_noise(rng, size, prior.d), m)
+        tv = of_w(star.w)
         variance, bias = 0.0, 0.0
         if star.cov is not None:  # W by Monte Carlo (the quadrature's error is ~1e-10)
-            variance, bias = _error_of_w(lambda w: float(tv_per_sample(prior, noise, m, w).mean()),
-                                         star.w, star.cov)
+            variance, bias = _error_of_w(lambda w: float(of_w(w).mean()), star.w, star.cov, float(tv.mean()))
     return Estimate(np.float64(tv.mean() - bias), np.float64(math.sqrt(tv.var(ddof=1) / size + variance)))
