@@ -40,7 +40,7 @@ from checks.common import (
     training_ray,
 )
 from checks.decision import Decision, Quantile, equivalent
-from checks.setting import Budget, Setting
+from checks.setting import LIMIT_MARGIN_FRACTION, LIMIT_MARGIN_REASON, Budget, Setting
 from checks.verdict import Outcome
 from numerics.minimizer import ClassRay
 from numerics.priors import MixturePrior
@@ -55,11 +55,6 @@ def _max_g(prior: MixturePrior, ray: ClassRay) -> tuple[np.ndarray, np.ndarray]:
     """max|G_ij| from the gap, and its covariance across the N grid."""
     scale = float(np.abs(prior.precision).max()) / prior.classes
     return np.abs(ray.gap) * scale, ray.gap_cov * scale**2
-
-
-#: the equivalence margin of alpha_c(inf) = c, as a fraction of the smallest |alpha_c(N) - c|
-#: the slope fit uses: "G -> 0" needs the floor far below every |G| the fit measured
-LIMIT_MARGIN_FRACTION = 0.1
 
 
 def _limit_outcome(prior: MixturePrior, ray: ClassRay, label: str, confidence: float,
@@ -78,8 +73,7 @@ def _limit_outcome(prior: MixturePrior, ray: ClassRay, label: str, confidence: f
                                "influence-function SE"},
         decision=Decision(equivalent(float(prior.classes), margin,
                                      f"{LIMIT_MARGIN_FRACTION:g} x the smallest fitted |alpha_c(N) - "
-                                     f"alpha_c(inf)| ({smallest:.3g}): a floor that large would bend "
-                                     "the fitted slope"),
+                                     f"alpha_c(inf)| ({smallest:.3g}): {LIMIT_MARGIN_REASON}"),
                           (ray.alpha_inf - half, ray.alpha_inf + half), confidence, Quantile.NORMAL),
         evidence={"classes": prior.classes, "claimed": prior.classes},
     )

@@ -61,6 +61,16 @@ SLOPE_TOLERANCE_REASON = ("0.1: the last local slopes of the true claims' fits s
                           "offset the tolerance holds six times over")
 
 
+#: the margin of "tends to 0" (A4's limit, A3m's alpha_c(inf) = c) as a fraction of the
+#: smallest value the rate fit measured
+LIMIT_MARGIN_FRACTION = 0.1
+LIMIT_MARGIN_REASON = ("a floor of a tenth of the smallest measured value changes the last local "
+                       "slope by a tenth of the claimed exponent (0.05 for M^-1/2, 0.1 for 1/N), no "
+                       "more than the slope tolerance admits: a larger floor the rate fit would see, "
+                       "a smaller one it could not; the controls' floors are 21x (A4 covariance "
+                       "shift) the claim's smallest value")
+
+
 @dataclass(frozen=True)
 class Budget:
     """The computational budget of one profile (recorded in every report)."""

@@ -1,4 +1,5 @@
-"""The one log-log rate fit behind every rate claim (A3, A5; later A3m, A5m).
+"""The one log-log rate fit behind every rate claim (A3, A5, A3m, A5m), and its twin on the
+linear scale, the limit fit behind "tends to 0" (A4): :func:`fit_limit`.
 
 Model (weighted least squares on the log scale):
 
@@ -38,6 +39,7 @@ pointwise band, :func:`curve`, can be redrawn from a saved report without refitt
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,6 +171,62 @@ _RANK_RTOL = 1e-10
 MISFIT_ALPHA = 0.05
 
 
+@dataclass(frozen=True)
+class _Coefficient:
+    """One coefficient of a weighted fit with its honest interval (shared by both fits)."""
+
+    beta: np.ndarray
+    beta_cov: np.ndarray      # Birge-inflated, the coefficient's variance incl. truncation
+    value: float
+    stderr: float
+    ci: tuple[float, float]
+    truncation: float
+    birge: float
+    student_t: bool
+    dof: int
+
+
+def _fit_coefficient(x: np.ndarray, response: np.ndarray, cov: np.ndarray, index: int,
+                     columns: Callable[[np.ndarray, float | None, int], np.ndarray], *,
+                     confidence: float, correction_exponent: float | None, correction_terms: int,
+                     plausible_exponents: tuple[float, ...], deterministic: bool) -> _Coefficient:
+    """Coefficient ``index`` of the weighted fit of ``response`` (covariance ``cov``) on the
+    design ``columns(x, q, K)``, with the module's uncertainty: misfit inflation, truncation
+    over dropped terms, the dropped smallest x and the plausible exponents, and its quantile."""
+    terms = 0 if correction_exponent is None else correction_terms
+    X = columns(x, correction_exponent, terms)
+    k = X.shape[1]
+    if x.size < k + 1:
+        raise ValueError(f"x: need at least {k + 1} points for this fit, got {x.size}")
+    beta, beta_cov, chi2, dof = _wls(X, response, cov)
+    # inflate only for a misfit the chi-square test sees: below it the stated errors stand
+    # (inflating by every chance excess, with a Student-t on 5 dof at the checks' 99.99%
+    # levels, tripled intervals at chi2 / dof = 1.2, p = 0.3)
+    misfit = dof > 0 and chi2 > stats.chi2.ppf(1 - MISFIT_ALPHA, dof)
+    birge = math.sqrt(chi2 / dof) if misfit else 1.0
+    truncation = 0.0
+    if terms:
+        truncation = abs(beta[index] - _wls(X[:, :-1], response, cov)[0][index])
+        for q in plausible_exponents:
+            other = _wls(columns(x, q, terms), response, cov)[0][index]
+            truncation = max(truncation, abs(beta[index] - other))
+    if x.size >= k + 2:  # drop the smallest x (the fit is exactly determined otherwise)
+        keep = np.arange(x.size) != np.argmin(x)
+        refit = _wls(X[keep], response[keep], cov[np.ix_(keep, keep)])[0][index]
+        truncation = max(truncation, abs(beta[index] - refit))
+    se = math.hypot(math.sqrt(beta_cov[index, index]) * birge, truncation)
+    inflated = beta_cov * birge**2
+    inflated[index, index] = se**2
+    # an error inflated from the residuals is itself estimated on ``dof`` degrees of freedom
+    student_t = birge > 1 and not deterministic
+    z = (stats.t(dof) if student_t else stats.norm).ppf(0.5 + confidence / 2)
+    value = float(beta[index])
+    return _Coefficient(beta=beta, beta_cov=inflated, value=value, stderr=se,
+                        ci=(float(value - z * se), float(value + z * se)),
+                        truncation=float(truncation), birge=birge,
+                        student_t=student_t, dof=dof)
+
+
 def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: float,
                correction_exponent: float | None = None, correction_terms: int = 2,
                plausible_exponents: tuple[float, ...] = (), deterministic: bool = False) -> SlopeFit:
@@ -177,47 +235,75 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
     the truncation error.  ``deterministic``: the points are computed (quadrature), their
     stated errors numerical: no variance is estimated from the residuals, so a misfit widens
     the error as a model error under a normal coverage factor, never a Student-t."""
+    x, y, cov = _validated(x, y, cov)
+    if np.any(y <= 0):
+        raise ValueError("y: a log-log fit needs positive values")
+    fit = _fit_coefficient(x, np.log(y), cov / np.outer(y, y), 1, design, confidence=confidence,
+                           correction_exponent=correction_exponent, correction_terms=correction_terms,
+                           plausible_exponents=plausible_exponents, deterministic=deterministic)
+    terms = 0 if correction_exponent is None else correction_terms
+    return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=fit.value,
+                    slope_stderr=fit.stderr, ci=fit.ci,
+                    confidence=confidence, correction_exponent=correction_exponent,
+                    correction_terms=terms, truncation_error=fit.truncation,
+                    birge_ratio=fit.birge,
+                    fitted=np.exp(design(x, correction_exponent, terms) @ fit.beta),
+                    coefficients=fit.beta, coefficient_cov=fit.beta_cov,
+                    student_t=fit.student_t, dof=fit.dof, deterministic=deterministic)
+
+
+def _validated(x: np.ndarray, y: np.ndarray, cov: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrays, the covariance as a matrix, with a floor ``(1e-12 y)^2`` for rounding."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     cov = np.asarray(cov, dtype=float)
     if cov.ndim == 1:
         cov = np.diag(cov**2)
-    if np.any(y <= 0):
-        raise ValueError("y: a log-log fit needs positive values")
-    cov = cov + np.diag((1e-12 * y) ** 2)
-    cov_log = cov / np.outer(y, y)
-    logy = np.log(y)
-    terms = 0 if correction_exponent is None else correction_terms
-    X = design(x, correction_exponent, terms)
-    k = X.shape[1]
-    if x.size < k + 1:
-        raise ValueError(f"x: need at least {k + 1} points for this fit, got {x.size}")
-    beta, beta_cov, chi2, dof = _wls(X, logy, cov_log)
-    # inflate only for a misfit the chi-square test sees: below it the stated errors stand
-    # (inflating by every chance excess, with a Student-t on 5 dof at the checks' 99.99%
-    # levels, tripled intervals at chi2 / dof = 1.2, p = 0.3)
-    misfit = dof > 0 and chi2 > stats.chi2.ppf(1 - MISFIT_ALPHA, dof)
-    birge = math.sqrt(chi2 / dof) if misfit else 1.0
-    truncation = 0.0
-    if terms:
-        truncation = abs(beta[1] - _wls(X[:, :-1], logy, cov_log)[0][1])
-        for q in plausible_exponents:
-            truncation = max(truncation, abs(beta[1] - _wls(design(x, q, terms), logy, cov_log)[0][1]))
-    if x.size >= k + 2:  # drop the smallest x (the fit is exactly determined otherwise)
-        first = np.argmin(x)
-        keep = np.arange(x.size) != first
-        refit = _wls(X[keep], logy[keep], cov_log[np.ix_(keep, keep)])[0][1]
-        truncation = max(truncation, abs(beta[1] - refit))
-    se = math.hypot(math.sqrt(beta_cov[1, 1]) * birge, truncation)
-    coefficient_cov = beta_cov * birge**2
-    coefficient_cov[1, 1] = se**2
-    # an error inflated from the residuals is itself estimated on ``dof`` degrees of freedom
-    student_t = birge > 1 and not deterministic
-    z = (stats.t(dof) if student_t else stats.norm).ppf(0.5 + confidence / 2)
-    return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=float(beta[1]),
-                    slope_stderr=se, ci=(float(beta[1] - z * se), float(beta[1] + z * se)),
-                    confidence=confidence, correction_exponent=correction_exponent,
-                    correction_terms=terms, truncation_error=truncation,
-                    birge_ratio=birge, fitted=np.exp(X @ beta), coefficients=beta,
-                    coefficient_cov=coefficient_cov, student_t=student_t, dof=dof,
-                    deterministic=deterministic)
+    return x, y, cov + np.diag((1e-12 * np.abs(y)) ** 2)
+
+
+def limit_design(x: np.ndarray, leading: float, correction_exponent: float | None,
+                 correction_terms: int) -> np.ndarray:
+    """Columns ``1, x^-p, x^-(p+q), ..., x^-(p+Kq)`` of the limit model
+    ``y = a + x^-p (b + sum_k c_k x^-kq)`` (p the leading exponent)."""
+    x = np.asarray(x, dtype=float)
+    steps = 0 if correction_exponent is None else correction_terms
+    return np.column_stack([np.ones_like(x), x ** -leading]
+                           + [x ** -(leading + (k + 1) * correction_exponent) for k in range(steps)])
+
+
+@dataclass(frozen=True)
+class LimitFit:
+    """The limit ``a = lim y`` of ``y = a + sum_k c_k x^-kq``, with its interval."""
+
+    limit: float
+    stderr: float
+    ci: tuple[float, float]
+    confidence: float
+    truncation_error: float
+    birge_ratio: float
+    quantile: str
+    dof: int
+
+    def as_dict(self) -> dict:
+        return {"limit": self.limit, "stderr": self.stderr, "ci": list(self.ci),
+                "confidence": self.confidence, "truncation_error": self.truncation_error,
+                "birge_ratio": self.birge_ratio, "quantile": self.quantile, "dof": self.dof}
+
+
+def fit_limit(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: float, leading: float,
+              correction_exponent: float, correction_terms: int = 2,
+              plausible_exponents: tuple[float, ...] = ()) -> LimitFit:
+    """Extrapolate ``y = a + x^-leading (b + sum_k c_k x^-kq)`` to ``a`` on the linear scale
+    (``y`` may touch 0), with the same uncertainty as :func:`fit_loglog`: the intercept's
+    sandwich error, inflated on a misfit, plus the truncation error (dropped last term,
+    dropped smallest x, the plausible exponents), Student-t when inflated."""
+    x, y, cov = _validated(x, y, cov)
+    fit = _fit_coefficient(x, y, cov, 0, lambda x, q, k: limit_design(x, leading, q, k),
+                           confidence=confidence,
+                           correction_exponent=correction_exponent, correction_terms=correction_terms,
+                           plausible_exponents=plausible_exponents, deterministic=False)
+    return LimitFit(limit=fit.value, stderr=fit.stderr, ci=fit.ci, confidence=confidence,
+                    truncation_error=fit.truncation, birge_ratio=fit.birge,
+                    quantile="student-t" if fit.student_t else "normal", dof=fit.dof)
