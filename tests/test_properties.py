@@ -5,17 +5,24 @@ Instances: d in 1..6; Lambda = Q diag(eigenvalues) Q^T with eigenvalues in [0.5,
 random rotation Q; R in [0.5, 2]; the prior (antipodal, or independent for d <= 3 to keep
 its 5-D quadrature cheap).  The last test shows hypothesis finds and shrinks a
 counterexample to a deliberately false claim.
+
+A true claim's property asserts PASS where the test budget decides it; where it cannot, the
+share of INCONCLUSIVE verdicts over the generated instances is measured and bounded, so a
+check that answered INCONCLUSIVE everywhere fails this suite
+(``test_an_always_inconclusive_check_fails_the_property_suite``).
 """
 
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
 
 from checks import a5_inference_error
-from checks.decision import Verdict, at_most
+from checks.decision import Verdict, at_most, claim_verdict
 from checks.setting import PROFILES, SLOPE_TOLERANCE_REASON, Setting
 from numerics.curvature import eigen_bounds, search_extreme_eigenvalue
 from numerics.gd import gradient_descent
@@ -47,11 +54,44 @@ def g_slope(prior: TaskPrior):
     return fit_loglog(N_GRID, y, err, confidence=0.999, correction_exponent=1.0, deterministic=True)
 
 
-@given(instances())
-def test_a3_alpha_converges_like_one_over_n(prior: TaskPrior) -> None:
-    fit = g_slope(prior)
-    assert at_most(-1.0, 0.1, SLOPE_TOLERANCE_REASON).decide(*fit.ci) is not Verdict.FAIL, \
-        fit.table("N", "|alpha-2|")
+def a3_verdict(prior: TaskPrior) -> Verdict:
+    """A3's rule on the instance: slope of |alpha(N) - 2| at most -1 within the slope tolerance."""
+    return at_most(-1.0, 0.1, SLOPE_TOLERANCE_REASON).decide(*g_slope(prior).ci)
+
+
+def verdicts_over(verdict_of, strategy: SearchStrategy, examples: int) -> list[Verdict]:
+    """The verdicts of ``verdict_of`` over ``examples`` hypothesis-generated instances; none
+    may FAIL (a FAIL is a counterexample hypothesis shrinks).  Derandomized in every profile:
+    a measured share is a property of a fixed set of instances, so its bound cannot flake."""
+    seen: list[Verdict] = []
+
+    @given(strategy)
+    @settings(max_examples=examples, database=None, derandomize=True)
+    def run(case) -> None:
+        verdict = verdict_of(*case) if isinstance(case, tuple) else verdict_of(case)
+        assert verdict is not Verdict.FAIL, case
+        seen.append(verdict)
+
+    run()
+    return seen
+
+
+@given(instances(kinds=("antipodal",)))
+def test_a3_passes_on_the_antipodal_prior(prior: TaskPrior) -> None:
+    """The quadrature decides every antipodal instance (d <= 6): PASS."""
+    assert a3_verdict(prior) is Verdict.PASS, g_slope(prior).table("N", "|alpha-2|")
+
+
+#: measured: 12 of 25 independent-prior instances INCONCLUSIVE (derandomized; the 5-D
+#: quadrature's misfit widens the fit), none FAIL.  At that rate, 10 instances all
+#: INCONCLUSIVE has probability 0.48^10 = 7e-4: the bound is "at least one PASS in 10"
+A3_INDEPENDENT_EXAMPLES = 10
+
+
+def test_a3_inconclusive_share_on_the_independent_prior_is_bounded() -> None:
+    seen = verdicts_over(lambda prior: a3_verdict(prior), instances(max_d=3, kinds=("independent",)),
+                         A3_INDEPENDENT_EXAMPLES)
+    assert Verdict.PASS in seen, seen
 
 
 @given(instances(max_d=4), st.integers(0, 2**31))
@@ -83,14 +123,42 @@ def test_a2_gd_bound_holds(prior: TaskPrior, seed: int) -> None:
     assert np.all(err <= bound * (1 + 1e-9))
 
 
-@given(instances(max_d=4), st.integers(0, 2**31))
-@settings(max_examples=4)
-def test_a5_tv_decreases_at_claimed_rates(prior: TaskPrior, seed: int) -> None:
-    budget = replace(PROFILES["smoke"], n_grid=(32, 64, 128, 256, 512, 1024),
-                     m_grid=(32, 64, 128, 256, 512, 1024), mc_size=20_000)
-    outs = a5_inference_error.outcomes(Setting("h", prior), budget, np.random.default_rng(seed))
-    for o in outs:
-        assert o.verdict is not Verdict.FAIL, (o.name, o.statistic, o.uncertainty)
+A5_BUDGET = replace(PROFILES["smoke"], n_grid=(32, 64, 128, 256, 512, 1024),
+                    m_grid=(32, 64, 128, 256, 512, 1024), mc_size=20_000)
+
+
+def a5_verdict(prior: TaskPrior, seed: int) -> Verdict:
+    """A5's claim verdict (its gating outcomes) on the instance at the test budget."""
+    outs = a5_inference_error.outcomes(Setting("h", prior), A5_BUDGET, np.random.default_rng(seed))
+    return claim_verdict([o.verdict for o in outs if o.gating])
+
+
+#: measured: 10 of 12 instances INCONCLUSIVE at this budget under the ci profile (7 of 12 and
+#: 5 of 12 in other draws), none FAIL: on common random numbers E[TV](N, M = inf) is nearly a
+#: deterministic function of alpha(N), so the two-term 1/N series misfits it by Birge ratios
+#: of 10^3 and the Student-t interval on 2 residual dof is wide.  The bound is "at least one
+#: PASS in 12" (all 12 INCONCLUSIVE at the worst measured rate: 0.83^12 = 0.1 -- weak)
+A5_EXAMPLES = 12
+
+
+def test_a5_tv_decreases_at_claimed_rates() -> None:
+    seen = verdicts_over(lambda prior, seed: a5_verdict(prior, seed),
+                         st.tuples(instances(max_d=4), st.integers(0, 2**31)), A5_EXAMPLES)
+    assert Verdict.PASS in seen, seen
+
+
+def test_an_always_inconclusive_check_fails_the_property_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each true claim's property fails a check made to answer INCONCLUSIVE everywhere."""
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "a3_verdict", lambda prior: Verdict.INCONCLUSIVE)
+    monkeypatch.setattr(module, "a5_verdict", lambda prior, seed: Verdict.INCONCLUSIVE)
+    monkeypatch.setattr(module, "g_slope", lambda prior: fit_loglog(
+        N_GRID, 1 / N_GRID, 1e-3 / N_GRID, confidence=0.999))  # only the failure message reads it
+    for test in (test_a3_passes_on_the_antipodal_prior,
+                 test_a3_inconclusive_share_on_the_independent_prior_is_bounded,
+                 test_a5_tv_decreases_at_claimed_rates):
+        with pytest.raises(AssertionError):
+            test()
 
 
 def test_hypothesis_falsifies_and_shrinks_a_false_rate_claim() -> None:
