@@ -26,7 +26,9 @@ METHOD = "reduced quadrature for alpha(N) (SPEC §C.2); WLS log-log fit with 1/N
 
 #: a fitted point needs its quadrature error below this fraction of |G|
 ERROR_FRACTION = 0.01
-#: the Richardson limit's interval: this many times the change between its last two values
+#: the Richardson limit's interval: this many times the change between its last two values.
+#: Measured (quick grid, both priors, every N from 32): the true error |R_N - g1| is at most
+#: 0.89 times the last change (0.19-0.32 antipodal, 0.35-0.89 independent), so 3 holds it 3.4x over
 G1_SAFETY = 3.0
 #: the limit agrees with the theory's g1 within this fraction of |g1| (equivalence margin)
 G1_MARGIN = 1e-3
