@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from checks.decision import Decision, Quantile, at_most
+from checks.decision import Decision, Quantile, Verdict, at_most
 from checks.setting import SLOPE_TOLERANCE_REASON, Budget, Setting, stream
 from checks.verdict import Outcome
 from numerics.minimizer import ClassRay, class_ray
@@ -100,12 +100,13 @@ def largest_classes(budget: Budget) -> int:
 
 
 def bound_reading(ci: tuple[float, float], claimed: float, what: str) -> str:
-    """How tight a claimed exponent is, read from the CI of the fitted one (beyond the paper)."""
-    lo, hi = ci
-    interval = f"the fitted exponent's CI [{lo:.3g}, {hi:.3g}]"
-    if hi < claimed:
+    """How tight a claimed exponent is, read from the CI of the fitted one (beyond the paper)
+    by the decision layer's ``at_most(claimed, 0)``: PASS is a loose bound, FAIL one exceeded."""
+    interval = f"the fitted exponent's CI [{ci[0]:.3g}, {ci[1]:.3g}]"
+    verdict = at_most(claimed, 0.0, "none: a reading of tightness, not a verdict").decide(*ci)
+    if verdict is Verdict.PASS:
         return f"{what}: loose -- {interval} lies below the claimed {claimed:g}"
-    if lo > claimed:
+    if verdict is Verdict.FAIL:
         return f"{what}: exceeded -- {interval} lies above the claimed {claimed:g}"
     return f"{what}: {interval} contains the claimed {claimed:g} (tight, or not resolved)"
 
