@@ -9,9 +9,8 @@ their full covariance.
 * Joint, along ``M = N^2``, where both terms are ~1/N and a cross term would be largest
   against them: ``E[TV] / (1/N + 1/sqrt(M))`` stays bounded iff the slope in N along that
   path is <= -1.
-* Joint, over the whole (N, M) grid (SPEC §A.5): the N and M errors add,
-  ``E[TV](N, M) <= E[TV](N, inf) + E[TV](inf, M)`` on every cell (:func:`_ratio_outcome`
-  states the rule and why it bounds the ratio).
+* Joint, over the whole (N, M) grid (SPEC §A.5): the ratio on every cell is at most the
+  largest ratio on the axes (:func:`_ratio_outcome` states the rule).
 
 Correction exponents: ``W*(N)`` carries ``1/N`` corrections, so q = 1 in N; TV is
 ``E|eps sigma'(L) + O(eps^2)|`` with ``eps ~ M^-1/2``, so q = 1/2 in M (and q = 1 along
@@ -66,49 +65,57 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
             _ratio_outcome(prior, noise, w_of, budget, setting, per_check_confidence(budget.confidence, 4))]
 
 
-#: how far E[TV](N, M) may exceed E[TV](N, inf) + E[TV](inf, M) on the joint grid
-ADDITIVITY_TOLERANCE = 0.01
-ADDITIVITY_REASON = ("0.01: to first order E[TV](N, M) = E|d_N A + e_M B| <= E|d_N A| + E|e_M B|, "
-                     "and q tends to 1 from below where one error dominates: the true claim's largest "
-                     "q is 0.9990 +- 0.0001 (quick, seed 20241015); 0.01 keeps noise there from "
-                     "deciding, and an interaction of 1% of the errors' sum would FAIL")
+#: how far the joint grid's ratio may exceed the axes' largest ratio
+JOINT_TOLERANCE = 0.1
+JOINT_REASON = ("0.1: additive errors give at most 1 (to first order the triangle inequality gives "
+                "less); second-order terms, O(1/M) relative, reach about 6% at M = 16; the true claim "
+                "measures 0.94 [0.92, 0.96] (quick, seed 20241015)")
 
 
 def _ratio_outcome(prior: TaskPrior, noise: PromptNoise, w_of: dict, budget: Budget,
                    setting: Setting, level: float) -> Outcome:
-    """SPEC §A.5's joint-grid condition, ``E[TV] / (1/N + 1/sqrt(M))`` bounded over the (N, M)
-    grid (every other point of each axis, both ends included).
+    """SPEC §A.5's joint-grid condition, ``r = E[TV] / (1/N + 1/sqrt(M))`` bounded over the
+    (N, M) grid (every other point of each axis, the largest included).
 
-    Rule: the errors of N and M add, ``q(N, M) = E[TV](N, M) / (E[TV](N, inf) + E[TV](inf, M))
-    <= 1`` on every cell, up to :data:`ADDITIVITY_TOLERANCE`; with the axes' rates (the N and M
-    slopes) that bounds the ratio by ``(1 + t) max(N E[TV](N, inf), sqrt(M) E[TV](inf, M))``
-    over the grid.  (A ratio to ``1/N + 1/sqrt(M)`` alone need not peak at the grid's edge: at
-    small N it rises along M towards ``N E[TV](N, inf)``.)  Statistic: ``max q``; its interval
-    from simultaneous (Bonferroni) delta-method intervals of every cell's ratio of CRN means,
-    which bound the maximum."""
+    Rule: the ratio on the grid's cells is at most the largest of the axes' own ratios,
+    ``N E[TV](N, inf)`` and ``sqrt(M) E[TV](inf, M)``, up to :data:`JOINT_TOLERANCE`: the
+    bound the two one-sided rates (the N and M slopes) give, carried over the whole grid.
+    If the N and M errors add, ``r <= max(N E_N, sqrt(M) E_M)``, so the statistic is at
+    most 1; an interaction of the two errors beyond additivity exceeds it.  (The ratio alone
+    need not peak at the grid's edge: at small N it rises along M towards ``N E[TV](N, inf)``.)
+    The claim's orders enter through ``setting.n_order`` and ``setting.m_order``.  The
+    interval comes from simultaneous (Bonferroni) intervals of every cell and axis mean, which
+    bound both maxima."""
     ns = _every_other(budget.n_grid)
     ms = _every_other(budget.m_grid)
-    axis_n = {n: tv_per_sample(prior, noise, INF, w_of[n]) for n in ns}
-    axis_m = {m: tv_per_sample(prior, noise, m, w_of[INF]) for m in ms}
-    q, se = np.empty((len(ns), len(ms))), np.empty((len(ns), len(ms)))
-    for i, n in enumerate(ns):
-        for j, m in enumerate(ms):
-            top, bottom = tv_per_sample(prior, noise, m, w_of[n]), axis_n[n] + axis_m[m]
-            q[i, j] = top.mean() / bottom.mean()
-            # delta method for a ratio of means on the same draws
-            se[i, j] = (top - q[i, j] * bottom).std(ddof=1) / (bottom.mean() * math.sqrt(top.size))
-    z = stats.norm.ppf(1 - (1 - level) / (2 * q.size))
+    ratios = [tv_per_sample(prior, noise, m, w_of[n]) / (n**setting.n_order + m**setting.m_order)
+              for n in ns for m in ms]
+    axes = ([tv_per_sample(prior, noise, INF, w_of[n]) / n**setting.n_order for n in ns]
+            + [tv_per_sample(prior, noise, m, w_of[INF]) / m**setting.m_order for m in ms])
+    z = stats.norm.ppf(1 - (1 - level) / (2 * (len(ratios) + len(axes))))
+
+    def bounds(values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mean = np.array([v.mean() for v in values])
+        se = np.array([v.std(ddof=1) / math.sqrt(v.size) for v in values])
+        return mean, mean - z * se, mean + z * se
+
+    grid, grid_lo, grid_hi = bounds(ratios)
+    axis, axis_lo, axis_hi = bounds(axes)
+    interval = (grid_lo.max() / axis_hi.max(),
+                grid_hi.max() / axis_lo.max() if axis_lo.max() > 0 else math.inf)
     return Outcome(
-        name="E[TV](N, M) / (E[TV](N, inf) + E[TV](inf, M)), largest over the (N, M) grid",
-        setting=setting.label, statistic=float(q.max()),
-        uncertainty={"confidence": level, "method": "simultaneous delta-method intervals of every "
-                     f"cell's ratio of CRN Monte Carlo means (Bonferroni over {q.size} cells)"},
-        decision=Decision(at_most(1.0, ADDITIVITY_TOLERANCE, ADDITIVITY_REASON),
-                          (float((q - z * se).max()), float((q + z * se).max())), level, Quantile.NORMAL),
-        evidence={"additivity_grid": {"N": list(ns), "M": list(ms), "q": q.tolist(), "stderr": se.tolist()}},
+        name="largest E[TV] / (1/N + 1/sqrt(M)) on the (N, M) grid, over the axes' largest",
+        setting=setting.label, statistic=float(grid.max() / axis.max()),
+        uncertainty={"confidence": level, "method": "simultaneous normal intervals of every cell's "
+                     f"and axis point's CRN Monte Carlo mean (Bonferroni over {len(ratios) + len(axes)})"},
+        decision=Decision(at_most(1.0, JOINT_TOLERANCE, JOINT_REASON),
+                          (float(interval[0]), float(interval[1])), level, Quantile.NORMAL),
+        evidence={"ratio_grid": {"N": list(ns), "M": list(ms),
+                                 "ratio": grid.reshape(len(ns), len(ms)).tolist(),
+                                 "axis_N": axis[:len(ns)].tolist(), "axis_M": axis[len(ns):].tolist()}},
     )
 
 
 def _every_other(grid: tuple[int, ...]) -> tuple[int, ...]:
-    """Every other point of a grid, from its largest down (both ends kept when the length is odd)."""
+    """Every other point of a grid, from its largest down (the smallest kept when the length is odd)."""
     return tuple(reversed(grid[::-1][::2]))

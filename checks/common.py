@@ -137,11 +137,10 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
                  claimed: float, correction: float | None, confidence: float,
                  correction_terms: int = 2,
                  resolution: float, x_name: str, y_name: str, method: str,
-                 read_bound: str | None = None, deterministic: bool = False,
-                 plausible: tuple[float, ...] = ()) -> Outcome:
+                 read_bound: str | None = None, plausible: tuple[float, ...] = ()) -> Outcome:
     """Outcome of "y = O(x^claimed)": the fitted asymptotic log-log slope against the claim
-    (``deterministic``: computed points; ``plausible``: other correction exponents the theory
-    allows; :func:`numerics.rates.fit_loglog`).
+    (``plausible``: other correction exponents the theory allows;
+    :func:`numerics.rates.fit_loglog`).
 
     ``read_bound`` names the bound (e.g. "c^1 bound at N=1024") whose tightness the evidence
     then reads from the fitted CI (:func:`bound_reading`, beyond the paper)."""
@@ -155,8 +154,7 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
                        evidence={"x": x.tolist(), "y": y.tolist()})
     cov = cov[np.ix_(keep, keep)] if cov.ndim == 2 else cov[keep]
     fit = fit_loglog(x[keep], y[keep], cov, confidence=confidence, correction_exponent=correction,
-                     correction_terms=correction_terms, plausible_exponents=plausible,
-                     deterministic=deterministic)
+                     correction_terms=correction_terms, plausible_exponents=plausible)
     evidence = {"fit": fit.as_dict(), "table": fit.table(x_name, y_name), "claimed": claimed,
                 "resolution": resolution, "x_name": x_name, "y_name": y_name}
     if read_bound is not None:

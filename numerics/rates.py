@@ -18,8 +18,9 @@ Uncertainty of s, combined in quadrature:
 
 * statistical: the sandwich standard error, multiplied by the Birge ratio
   ``sqrt(chi2 / dof)`` when the residuals are larger than the stated errors allow -- when
-  the chi-square test of the fit rejects at :data:`MISFIT_ALPHA` (model error, or
-  deterministic points whose stated error is only rounding).  ``chi2`` is
+  the chi-square test of the fit rejects at :data:`MISFIT_ALPHA` (model error, or computed
+  points whose stated error is only numerical).  The scale is then estimated from the
+  residuals, so the interval is Student-t on their degrees of freedom.  ``chi2`` is
   the generalized chi-square of the residuals under their full covariance (eigen-truncated
   pseudo-inverse: common random numbers make it nearly singular), :func:`_wls`;
 * truncation: the largest change of s when the last correction term is dropped, when the
@@ -71,14 +72,12 @@ class SlopeFit:
     coefficient_cov: np.ndarray
     student_t: bool = False  # the interval's quantile: Student-t on ``dof`` when inflated
     dof: int = 0
-    deterministic: bool = False  # computed points: the misfit is a model error, not noise
 
     @property
     def quantile(self) -> str:
-        """Where the interval's multiplier comes from: ``normal``, ``student-t`` (an error
-        scale estimated from the residuals) or ``deterministic`` (computed points, whose
-        misfit is a model error given a normal coverage factor)."""
-        return "deterministic" if self.deterministic else "student-t" if self.student_t else "normal"
+        """Where the interval's multiplier comes from: ``normal``, or ``student-t`` (an error
+        scale estimated from the residuals)."""
+        return "student-t" if self.student_t else "normal"
 
     def local_slopes(self) -> np.ndarray:
         """Slopes between consecutive points (NaN for the first)."""
@@ -189,7 +188,7 @@ class _Coefficient:
 def _fit_coefficient(x: np.ndarray, response: np.ndarray, cov: np.ndarray, index: int,
                      columns: Callable[[np.ndarray, float | None, int], np.ndarray], *,
                      confidence: float, correction_exponent: float | None, correction_terms: int,
-                     plausible_exponents: tuple[float, ...], deterministic: bool) -> _Coefficient:
+                     plausible_exponents: tuple[float, ...]) -> _Coefficient:
     """Coefficient ``index`` of the weighted fit of ``response`` (covariance ``cov``) on the
     design ``columns(x, q, K)``, with the module's uncertainty: misfit inflation, truncation
     over dropped terms, the dropped smallest x and the plausible exponents, and its quantile."""
@@ -218,7 +217,7 @@ def _fit_coefficient(x: np.ndarray, response: np.ndarray, cov: np.ndarray, index
     inflated = beta_cov * birge**2
     inflated[index, index] = se**2
     # an error inflated from the residuals is itself estimated on ``dof`` degrees of freedom
-    student_t = birge > 1 and not deterministic
+    student_t = birge > 1
     z = (stats.t(dof) if student_t else stats.norm).ppf(0.5 + confidence / 2)
     value = float(beta[index])
     return _Coefficient(beta=beta, beta_cov=inflated, value=value, stderr=se,
@@ -229,18 +228,16 @@ def _fit_coefficient(x: np.ndarray, response: np.ndarray, cov: np.ndarray, index
 
 def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: float,
                correction_exponent: float | None = None, correction_terms: int = 2,
-               plausible_exponents: tuple[float, ...] = (), deterministic: bool = False) -> SlopeFit:
+               plausible_exponents: tuple[float, ...] = ()) -> SlopeFit:
     """Fit the rate; ``cov`` is the (n, n) covariance of y or its (n,) standard errors.
     ``plausible_exponents``: other correction exponents the theory allows, whose slopes widen
-    the truncation error.  ``deterministic``: the points are computed (quadrature), their
-    stated errors numerical: no variance is estimated from the residuals, so a misfit widens
-    the error as a model error under a normal coverage factor, never a Student-t."""
+    the truncation error."""
     x, y, cov = _validated(x, y, cov)
     if np.any(y <= 0):
         raise ValueError("y: a log-log fit needs positive values")
     fit = _fit_coefficient(x, np.log(y), cov / np.outer(y, y), 1, design, confidence=confidence,
                            correction_exponent=correction_exponent, correction_terms=correction_terms,
-                           plausible_exponents=plausible_exponents, deterministic=deterministic)
+                           plausible_exponents=plausible_exponents)
     terms = 0 if correction_exponent is None else correction_terms
     return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=fit.value,
                     slope_stderr=fit.stderr, ci=fit.ci,
@@ -249,7 +246,7 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
                     birge_ratio=fit.birge,
                     fitted=np.exp(design(x, correction_exponent, terms) @ fit.beta),
                     coefficients=fit.beta, coefficient_cov=fit.beta_cov,
-                    student_t=fit.student_t, dof=fit.dof, deterministic=deterministic)
+                    student_t=fit.student_t, dof=fit.dof)
 
 
 def _validated(x: np.ndarray, y: np.ndarray, cov: np.ndarray
@@ -275,7 +272,7 @@ def limit_design(x: np.ndarray, leading: float, correction_exponent: float | Non
 
 @dataclass(frozen=True)
 class LimitFit:
-    """The limit ``a = lim y`` of ``y = a + sum_k c_k x^-kq``, with its interval."""
+    """The limit ``a = lim y`` of ``y = a + x^-p (b + sum_k c_k x^-kq)``, with its interval."""
 
     limit: float
     stderr: float
@@ -303,7 +300,7 @@ def fit_limit(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: floa
     fit = _fit_coefficient(x, y, cov, 0, lambda x, q, k: limit_design(x, leading, q, k),
                            confidence=confidence,
                            correction_exponent=correction_exponent, correction_terms=correction_terms,
-                           plausible_exponents=plausible_exponents, deterministic=False)
+                           plausible_exponents=plausible_exponents)
     return LimitFit(limit=fit.value, stderr=fit.stderr, ci=fit.ci, confidence=confidence,
                     truncation_error=fit.truncation, birge_ratio=fit.birge,
                     quantile="student-t" if fit.student_t else "normal", dof=fit.dof)

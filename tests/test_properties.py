@@ -12,7 +12,6 @@ check that answered INCONCLUSIVE everywhere fails this suite
 (``test_an_always_inconclusive_check_fails_the_property_suite``).
 """
 
-import sys
 from dataclasses import replace
 
 import numpy as np
@@ -21,8 +20,8 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from checks import a5_inference_error
-from checks.decision import Verdict, at_most, claim_verdict
+from checks import a3_minimizer, a5_inference_error
+from checks.decision import Criterion, Verdict, at_most, claim_verdict
 from checks.setting import PROFILES, SLOPE_TOLERANCE_REASON, Setting
 from numerics.curvature import eigen_bounds, search_extreme_eigenvalue
 from numerics.gd import gradient_descent
@@ -51,12 +50,13 @@ def g_slope(prior: TaskPrior):
     stars = [alpha_star(prior, n) for n in N_GRID]
     y = np.array([abs(s.alpha - 2) for s in stars])
     err = np.array([max(s.error, 1e-15) for s in stars])
-    return fit_loglog(N_GRID, y, err, confidence=0.999, correction_exponent=1.0, deterministic=True)
+    return fit_loglog(N_GRID, y, err, confidence=0.999, correction_exponent=1.0)
 
 
 def a3_verdict(prior: TaskPrior) -> Verdict:
-    """A3's rule on the instance: slope of |alpha(N) - 2| at most -1 within the slope tolerance."""
-    return at_most(-1.0, 0.1, SLOPE_TOLERANCE_REASON).decide(*g_slope(prior).ci)
+    """A3's check on the instance at the quick budget (its gating outcomes)."""
+    outs = a3_minimizer.outcomes(Setting("h", prior), PROFILES["quick"], np.random.default_rng(0))
+    return claim_verdict([o.verdict for o in outs if o.gating])
 
 
 def verdicts_over(verdict_of, strategy: SearchStrategy, examples: int) -> list[Verdict]:
@@ -76,22 +76,28 @@ def verdicts_over(verdict_of, strategy: SearchStrategy, examples: int) -> list[V
     return seen
 
 
+def assert_inconclusive_share(verdict_of, strategy: SearchStrategy, examples: int,
+                              most: int) -> None:
+    """No FAIL over the instances, and at most ``most`` of them INCONCLUSIVE."""
+    seen = verdicts_over(verdict_of, strategy, examples)
+    assert seen.count(Verdict.INCONCLUSIVE) <= most, seen
+
+
 @given(instances(kinds=("antipodal",)))
 def test_a3_passes_on_the_antipodal_prior(prior: TaskPrior) -> None:
     """The quadrature decides every antipodal instance (d <= 6): PASS."""
-    assert a3_verdict(prior) is Verdict.PASS, g_slope(prior).table("N", "|alpha-2|")
+    assert a3_verdict(prior) is Verdict.PASS, prior.describe()
 
 
-#: measured: 12 of 25 independent-prior instances INCONCLUSIVE (derandomized; the 5-D
-#: quadrature's misfit widens the fit), none FAIL.  At that rate, 10 instances all
-#: INCONCLUSIVE has probability 0.48^10 = 7e-4: the bound is "at least one PASS in 10"
-A3_INDEPENDENT_EXAMPLES = 10
+#: measured on these 10 derandomized independent-prior instances: 5 INCONCLUSIVE, none FAIL (the
+#: 5-D quadrature's points misfit the three-term series; the inflated error is Student-t on
+#: 4 dof); the bound is that count plus one
+A3_INDEPENDENT_EXAMPLES, A3_INDEPENDENT_MOST = 10, 6
 
 
 def test_a3_inconclusive_share_on_the_independent_prior_is_bounded() -> None:
-    seen = verdicts_over(lambda prior: a3_verdict(prior), instances(max_d=3, kinds=("independent",)),
-                         A3_INDEPENDENT_EXAMPLES)
-    assert Verdict.PASS in seen, seen
+    assert_inconclusive_share(a3_verdict, instances(max_d=3, kinds=("independent",)),
+                              A3_INDEPENDENT_EXAMPLES, A3_INDEPENDENT_MOST)
 
 
 @given(instances(max_d=4), st.integers(0, 2**31))
@@ -133,30 +139,27 @@ def a5_verdict(prior: TaskPrior, seed: int) -> Verdict:
     return claim_verdict([o.verdict for o in outs if o.gating])
 
 
-#: measured: 10 of 12 instances INCONCLUSIVE at this budget under the ci profile (7 of 12 and
-#: 5 of 12 in other draws), none FAIL: on common random numbers E[TV](N, M = inf) is nearly a
-#: deterministic function of alpha(N), so the two-term 1/N series misfits it by Birge ratios
-#: of 10^3 and the Student-t interval on 2 residual dof is wide.  The bound is "at least one
-#: PASS in 12" (all 12 INCONCLUSIVE at the worst measured rate: 0.83^12 = 0.1 -- weak)
-A5_EXAMPLES = 12
+#: measured on these 12 derandomized instances: 10 INCONCLUSIVE, none FAIL (other draws: 7 and
+#: 5 of 12).  On common random numbers E[TV](N, M = inf) is nearly a deterministic function of
+#: alpha(N), so the two-term 1/N series misfits it by Birge ratios of 10^3 and the Student-t
+#: interval on 2 residual dof is wide: a shortfall of A5's N-fit at this budget, not a bound
+#: to be proud of.  The bound is that count plus one
+A5_EXAMPLES, A5_MOST = 12, 11
 
 
 def test_a5_tv_decreases_at_claimed_rates() -> None:
-    seen = verdicts_over(lambda prior, seed: a5_verdict(prior, seed),
-                         st.tuples(instances(max_d=4), st.integers(0, 2**31)), A5_EXAMPLES)
-    assert Verdict.PASS in seen, seen
+    assert_inconclusive_share(a5_verdict, st.tuples(instances(max_d=4), st.integers(0, 2**31)),
+                              A5_EXAMPLES, A5_MOST)
 
 
 def test_an_always_inconclusive_check_fails_the_property_suite(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each true claim's property fails a check made to answer INCONCLUSIVE everywhere."""
-    module = sys.modules[__name__]
-    monkeypatch.setattr(module, "a3_verdict", lambda prior: Verdict.INCONCLUSIVE)
-    monkeypatch.setattr(module, "a5_verdict", lambda prior, seed: Verdict.INCONCLUSIVE)
-    monkeypatch.setattr(module, "g_slope", lambda prior: fit_loglog(
-        N_GRID, 1 / N_GRID, 1e-3 / N_GRID, confidence=0.999))  # only the failure message reads it
-    for test in (test_a3_passes_on_the_antipodal_prior,
-                 test_a3_inconclusive_share_on_the_independent_prior_is_bounded,
-                 test_a5_tv_decreases_at_claimed_rates):
+    """Each true claim's property fails when every rule of the decision layer answers
+    INCONCLUSIVE (the checks themselves run; only their verdicts are withheld).  (The antipodal
+    A3 property asserts PASS outright; hypothesis shrinking its failure costs a minute.)"""
+    monkeypatch.setattr(Criterion, "decide", lambda self, lo, hi: Verdict.INCONCLUSIVE)
+    cheap = instances(max_d=1, kinds=("antipodal",))
+    for test in (lambda: assert_inconclusive_share(a3_verdict, cheap, 2, 1),
+                 lambda: assert_inconclusive_share(a5_verdict, st.tuples(cheap, st.just(0)), 2, 1)):
         with pytest.raises(AssertionError):
             test()
 
