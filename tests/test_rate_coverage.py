@@ -4,10 +4,10 @@ four regimes the checks meet: 1000 replicates each, 8 points N = 16 .. 2048, 1% 
 above).
 
 Each is a one-sided binomial test at alpha = 1e-3 that the coverage is not below nominal.
-Measured (seed as below), at 95% / 99.9%: independent 99.9% / 100%, correlated 0.99 100% /
-100%, a 1% wiggle the model lacks (correlated 0.99) 100% / 100%, a true correction exponent
-1/2 where 1 is fitted (correlated 0.9) 99.6% / 100% once 1/2 is declared plausible --
-undeclared it covers 42.5% / 94.2%: the full-covariance chi-square catches part of that
+Measured (seed as below), at 95% (1000) / 99.9% (10^4 replicates): independent 99.9% / 100%,
+correlated 0.99 100% / 100%, a 1% wiggle the model lacks (correlated 0.99) 100% / 100%, a
+true correction exponent 1/2 where 1 is fitted (correlated 0.9) 99.6% / 99.99% once 1/2 is
+declared plausible -- undeclared it covers 42.5% / 94.4%: the full-covariance chi-square catches part of that
 misfit, not all of it, so each check declares the exponents its theory allows.
 """
 
