@@ -176,6 +176,7 @@ def test_hypothesis_falsifies_and_shrinks_a_false_rate_claim() -> None:
                   settings=settings(max_examples=50, database=None,
                                     phases=[Phase.generate, Phase.shrink]))
     print("shrunk counterexample:", shrunk.describe())
-    # shrunk to the smallest instance: one dimension, floats at hypothesis' simplest (1.0)
+    # shrunk to one dimension; the floats shrink towards hypothesis' simplest (1.0) only as far
+    # as the Student-t interval still FAILs the false claim there (R = 1 leaves it undecided)
     assert shrunk.d == 1 and shrunk.kind == "antipodal"
-    assert shrunk.snr == pytest.approx(1.0) and shrunk.cov[0, 0] == pytest.approx(1.0)
+    assert claim_fails(shrunk)
