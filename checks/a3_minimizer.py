@@ -55,14 +55,14 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator) -> list
     del rng  # deterministic: quadrature
     tab = g_table(setting, budget)
     usable = tab["G_error"] <= ERROR_FRACTION * tab["max_abs_G"]
+    # a short grid (the smoke profile's five points) affords fewer terms, keeping one dof
+    terms = max(1, min(CORRECTION_TERMS, int(usable.sum()) - 3))
     out = rate_outcome(
         "slope of max|G_ij| in N", setting.label, tab["n"][usable], tab["max_abs_G"][usable],
-        tab["G_error"][usable], claimed=setting.n_order, correction=1.0,
-        # a short grid (the smoke profile's five points) affords fewer terms, keeping one dof
-        correction_terms=max(1, min(CORRECTION_TERMS, int(usable.sum()) - 3)),
+        tab["G_error"][usable], claimed=setting.n_order, correction=1.0, correction_terms=terms,
         confidence=per_check_confidence(budget.confidence, 1),
         resolution=budget.slope_resolution, x_name="N", y_name="max|G_ij|",
-        method="quadrature error estimates, sandwich WLS, three 1/N correction terms",
+        method=f"quadrature error estimates, sandwich WLS, {terms} 1/N correction terms",
     )
     out.evidence.update(
         alpha=tab["alpha"].tolist(), alpha_error=tab["alpha_error"].tolist(),

@@ -26,8 +26,6 @@ ray (:func:`numerics.minimizer.class_ray`), split as
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import stats
 
@@ -35,12 +33,13 @@ from checks.common import (
     asymptotic_window,
     class_priors,
     exponent_rays,
+    limit_margin,
     per_check_confidence,
     rate_outcome,
     training_ray,
 )
 from checks.decision import Decision, Quantile, equivalent
-from checks.setting import LIMIT_MARGIN_FRACTION, LIMIT_MARGIN_REASON, Budget, Setting
+from checks.setting import Budget, Setting
 from checks.verdict import Outcome
 from numerics.minimizer import ClassRay
 from numerics.priors import MixturePrior
@@ -62,18 +61,15 @@ def _limit_outcome(prior: MixturePrior, ray: ClassRay, label: str, confidence: f
     """``alpha_c(inf) = c`` as an equivalence whose margin is a tenth of ``smallest``, the
     smallest |alpha_c(N) - alpha_c(inf)| on the fitted window: where the Monte Carlo cannot
     resolve that, it is INCONCLUSIVE, never a PASS for failing to reject."""
-    crit = stats.norm.ppf(0.5 + confidence / 2)
-    half = crit * ray.alpha_inf_se
+    half = stats.norm.ppf(0.5 + confidence / 2) * ray.alpha_inf_se
     # no positive gap to compare with (an empty window, or a gap of exactly 0): undecidable
-    margin = LIMIT_MARGIN_FRACTION * smallest if smallest > 0 else math.nan
+    margin, reason = limit_margin(smallest, "fitted |alpha_c(N) - alpha_c(inf)|")
     return Outcome(
         name=f"alpha_c(inf) = c (c={prior.classes})", setting=label, statistic=ray.alpha_inf,
         uncertainty={"stderr": ray.alpha_inf_se, "confidence": confidence,
                      "method": "Monte Carlo root of the N = inf first-order condition, "
                                "influence-function SE"},
-        decision=Decision(equivalent(float(prior.classes), margin,
-                                     f"{LIMIT_MARGIN_FRACTION:g} x the smallest fitted |alpha_c(N) - "
-                                     f"alpha_c(inf)| ({smallest:.3g}): {LIMIT_MARGIN_REASON}"),
+        decision=Decision(equivalent(float(prior.classes), margin, reason),
                           (ray.alpha_inf - half, ray.alpha_inf + half), confidence, Quantile.NORMAL),
         evidence={"classes": prior.classes, "claimed": prior.classes},
     )

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from checks.common import crn_grid, per_check_confidence, rate_outcome
+from checks.common import crn_grid, limit_margin, per_check_confidence, rate_outcome
 from checks.decision import Decision, Quantile, at_most
-from checks.setting import LIMIT_MARGIN_FRACTION, LIMIT_MARGIN_REASON, Budget, Setting
+from checks.setting import Budget, Setting
 from checks.verdict import Outcome
 from numerics.rates import fit_limit
 from numerics.sufficient_stats import draw_noise
@@ -63,7 +63,7 @@ def _limit(x: np.ndarray, y: np.ndarray, cov: np.ndarray, label: str, level: flo
     """The disagreement at N = M = inf, at most 0 up to the limit margin."""
     fit = fit_limit(x, y, cov, confidence=level, leading=0.5, correction_exponent=1.0,
                     plausible_exponents=(0.5,))
-    smallest = float(y.min())
+    margin, reason = limit_margin(float(y.min()), "measured rate")
     return Outcome(
         name="disagreement rate with LDA at N = M = inf (extrapolated)", setting=label,
         statistic=fit.limit,
@@ -71,9 +71,6 @@ def _limit(x: np.ndarray, y: np.ndarray, cov: np.ndarray, label: str, level: flo
                      "method": "weighted fit y = a + eps(b + c eps^2 + e eps^4), eps = M^-1/2, "
                                "on the CRN covariance (sandwich); truncation error incl. a full "
                                "series in eps"},
-        decision=Decision(at_most(0.0, LIMIT_MARGIN_FRACTION * smallest,
-                                  f"{LIMIT_MARGIN_FRACTION:g} x the smallest measured rate "
-                                  f"({smallest:.3g}): {LIMIT_MARGIN_REASON}"),
-                          fit.ci, level, Quantile(fit.quantile)),
+        decision=Decision(at_most(0.0, margin, reason), fit.ci, level, Quantile(fit.quantile)),
         evidence={"limit_fit": fit.as_dict(), "N = M": x.tolist(), "P(disagree)": y.tolist()},
     )

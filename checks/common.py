@@ -11,7 +11,14 @@ from typing import Any, TypeVar
 import numpy as np
 
 from checks.decision import Decision, Quantile, Verdict, at_most
-from checks.setting import SLOPE_TOLERANCE_REASON, Budget, Setting, stream
+from checks.setting import (
+    LIMIT_MARGIN_FRACTION,
+    LIMIT_MARGIN_REASON,
+    SLOPE_TOLERANCE_REASON,
+    Budget,
+    Setting,
+    stream,
+)
 from checks.verdict import Outcome
 from numerics.minimizer import ClassRay, class_ray
 from numerics.priors import MixturePrior
@@ -109,6 +116,15 @@ def bound_reading(ci: tuple[float, float], claimed: float, what: str) -> str:
     if verdict is Verdict.FAIL:
         return f"{what}: exceeded -- {interval} lies above the claimed {claimed:g}"
     return f"{what}: {interval} contains the claimed {claimed:g} (tight, or not resolved)"
+
+
+def limit_margin(smallest: float, what: str) -> tuple[float, str]:
+    """The margin of "tends to 0" (A4's limit, A3m's alpha_c(inf) = c) and its reason: a
+    tenth of ``smallest``, the smallest ``what`` measured (NaN, hence INCONCLUSIVE, where no
+    positive value was measured to compare with)."""
+    margin = LIMIT_MARGIN_FRACTION * smallest if smallest > 0 else math.nan
+    return margin, (f"{LIMIT_MARGIN_FRACTION:g} x the smallest {what} ({smallest:.3g}): "
+                    f"{LIMIT_MARGIN_REASON}")
 
 
 def per_check_confidence(confidence: float, parts: int) -> float:

@@ -66,8 +66,7 @@ class CheckResult:
         """The outcome that fixes the verdict: the first gating one with the claim's verdict
         (an INCONCLUSIVE claim with no INCONCLUSIVE gating outcome has none gating: its first)."""
         gating = [o for o in self.outcomes if o.gating]
-        verdict = claim_verdict([o.verdict for o in gating])
-        return next((o for o in gating if o.verdict == verdict), (gating or self.outcomes)[0])
+        return next((o for o in gating if o.verdict == self.verdict), (gating or self.outcomes)[0])
 
     def as_dict(self) -> dict[str, Any]:
         outcomes = [o.as_dict() for o in self.outcomes]

@@ -70,14 +70,8 @@ class SlopeFit:
     fitted: np.ndarray
     coefficients: np.ndarray
     coefficient_cov: np.ndarray
-    student_t: bool = False  # the interval's quantile: Student-t on ``dof`` when inflated
+    quantile: str = "normal"  # "student-t" (on ``dof``) when the error was inflated from the residuals
     dof: int = 0
-
-    @property
-    def quantile(self) -> str:
-        """Where the interval's multiplier comes from: ``normal``, or ``student-t`` (an error
-        scale estimated from the residuals)."""
-        return "student-t" if self.student_t else "normal"
 
     def local_slopes(self) -> np.ndarray:
         """Slopes between consecutive points (NaN for the first)."""
@@ -176,12 +170,14 @@ class _Coefficient:
 
     beta: np.ndarray
     beta_cov: np.ndarray      # Birge-inflated, the coefficient's variance incl. truncation
+    fitted: np.ndarray        # the fitted response at x
+    terms: int                # correction terms used (0 without a correction exponent)
     value: float
     stderr: float
     ci: tuple[float, float]
     truncation: float
     birge: float
-    student_t: bool
+    quantile: str             # "student-t" when the error scale was estimated from the residuals
     dof: int
 
 
@@ -220,10 +216,10 @@ def _fit_coefficient(x: np.ndarray, response: np.ndarray, cov: np.ndarray, index
     student_t = birge > 1
     z = (stats.t(dof) if student_t else stats.norm).ppf(0.5 + confidence / 2)
     value = float(beta[index])
-    return _Coefficient(beta=beta, beta_cov=inflated, value=value, stderr=se,
+    return _Coefficient(beta=beta, beta_cov=inflated, fitted=X @ beta, terms=terms, value=value, stderr=se,
                         ci=(float(value - z * se), float(value + z * se)),
                         truncation=float(truncation), birge=birge,
-                        student_t=student_t, dof=dof)
+                        quantile="student-t" if student_t else "normal", dof=dof)
 
 
 def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: float,
@@ -238,15 +234,13 @@ def fit_loglog(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: flo
     fit = _fit_coefficient(x, np.log(y), cov / np.outer(y, y), 1, design, confidence=confidence,
                            correction_exponent=correction_exponent, correction_terms=correction_terms,
                            plausible_exponents=plausible_exponents)
-    terms = 0 if correction_exponent is None else correction_terms
     return SlopeFit(x=x, y=y, stderr=np.sqrt(np.diag(cov)), slope=fit.value,
                     slope_stderr=fit.stderr, ci=fit.ci,
                     confidence=confidence, correction_exponent=correction_exponent,
-                    correction_terms=terms, truncation_error=fit.truncation,
-                    birge_ratio=fit.birge,
-                    fitted=np.exp(design(x, correction_exponent, terms) @ fit.beta),
+                    correction_terms=fit.terms, truncation_error=fit.truncation,
+                    birge_ratio=fit.birge, fitted=np.exp(fit.fitted),
                     coefficients=fit.beta, coefficient_cov=fit.beta_cov,
-                    student_t=fit.student_t, dof=fit.dof)
+                    quantile=fit.quantile, dof=fit.dof)
 
 
 def _validated(x: np.ndarray, y: np.ndarray, cov: np.ndarray
@@ -303,4 +297,4 @@ def fit_limit(x: np.ndarray, y: np.ndarray, cov: np.ndarray, *, confidence: floa
                            plausible_exponents=plausible_exponents)
     return LimitFit(limit=fit.value, stderr=fit.stderr, ci=fit.ci, confidence=confidence,
                     truncation_error=fit.truncation, birge_ratio=fit.birge,
-                    quantile="student-t" if fit.student_t else "normal", dof=fit.dof)
+                    quantile=fit.quantile, dof=fit.dof)

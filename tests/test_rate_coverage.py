@@ -25,9 +25,14 @@ REPLICATES = 1000
 ALPHA = 1e-3
 
 
+def correlated(sd: np.ndarray, rho: float) -> np.ndarray:
+    """Covariance of errors with standard deviations ``sd``, every pair correlated at ``rho``."""
+    return (rho + (1 - rho) * np.eye(sd.size)) * np.outer(sd, sd)
+
+
 def _coverage(y0: np.ndarray, rho: float, plausible: tuple[float, ...] = (), seed: int = 0,
               level: float = 0.95, replicates: int = REPLICATES) -> int:
-    cov = (rho + (1 - rho) * np.eye(X.size)) * np.outer(0.01 * y0, 0.01 * y0)
+    cov = correlated(0.01 * y0, rho)
     factor = np.linalg.cholesky(cov)
     rng = np.random.default_rng(seed)
     hits = 0
@@ -63,9 +68,9 @@ def test_the_misfit_sees_the_full_covariance() -> None:
     """The issue's case: a 1% wiggle on 8 points correlated at 0.99 with 1% errors.  The
     diagonal-only Birge ratio stayed 1.0; the generalized chi-square inflates the error."""
     y = RIGHT * (1 + 0.01 * np.sin(3 * np.log(X)))
-    cov = (0.99 + 0.01 * np.eye(X.size)) * np.outer(0.01 * y, 0.01 * y)
+    cov = correlated(0.01 * y, 0.99)
     fit = fit_loglog(X, y, cov, confidence=0.95, correction_exponent=1.0)
-    assert fit.birge_ratio > 3 and fit.student_t
+    assert fit.birge_ratio > 3 and fit.quantile == "student-t"
 
 
 def test_an_undeclared_wrong_exponent_is_only_partly_caught() -> None:
@@ -85,8 +90,7 @@ TRUE_LIMIT_SERIES = 0.25 * EPS * (1 + 0.5 * EPS**2)
 
 
 def _limit_runs(y0: np.ndarray, level: float, seed: int = 1) -> tuple[int, dict[Verdict, int]]:
-    sd = np.sqrt(y0 / 1.6e6)
-    cov = (0.9 + 0.1 * np.eye(X_LIMIT.size)) * np.outer(sd, sd)
+    cov = correlated(np.sqrt(y0 / 1.6e6), 0.9)
     factor = np.linalg.cholesky(cov)
     limit = y0[-1] - TRUE_LIMIT_SERIES[-1]
     rng = np.random.default_rng(seed)
