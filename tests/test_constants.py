@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from numerics.gaussian_mixtures.class_constants import class_constants
 from numerics.gaussian_mixtures.constants import constants
-from numerics.gaussian_mixtures.priors import TaskPrior
+from numerics.gaussian_mixtures.priors import MixturePrior, TaskPrior
 from numerics.gaussian_mixtures.reduced_loss import alpha_star
 from numerics.gaussian_mixtures.sufficient_stats import draw_noise
 from numerics.gaussian_mixtures.tv import tv_per_sample
@@ -71,3 +72,16 @@ def test_c_m_is_the_limit_of_sqrt_m_times_e_tv(prior, rng) -> None:
     w = 2 * prior.precision
     a, b = (math.sqrt(m) * tv_per_sample(prior, noise, m, w) for m in (40_000, 160_000))
     assert abs(_richardson_z(a, b, k.tv_m.value)) < stats.norm.ppf(1 - ALPHA / 2)
+
+
+def test_two_classes_are_the_binary_independent_prior(case) -> None:
+    """c = 2 of the c-class Monte Carlo (:mod:`numerics.gaussian_mixtures.class_constants`) is
+    the binary independent prior: its g1, C_N and C_M against the quadrature's (z-tests)."""
+    prior, k = case
+    if prior.kind != "independent":
+        pytest.skip("the c-class law with c = 2 is the independent prior")
+    mc = class_constants(MixturePrior(d=prior.d, classes=2, snr=prior.snr), np.random.default_rng(2), 400_000)
+    for name in ("g1", "tv_n", "tv_m"):
+        exact, estimate = getattr(k, name), getattr(mc, name)
+        z = (estimate.value - exact.value) / math.hypot(estimate.error, exact.error)
+        assert abs(z) < stats.norm.ppf(1 - ALPHA / 2), (name, estimate, exact)

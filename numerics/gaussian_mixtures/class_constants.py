@@ -1,0 +1,97 @@
+"""The asymptotic constants of paper A's c-class claims by Monte Carlo at N = inf and M = inf
+(issue 13; claims A3m and A5m): ``g1(c)`` in ``alpha_c(N) = c + g1(c)/N + O(N^-3/2)``,
+``C_N(c) = lim N E[TV](N, M = inf)`` and ``C_M(c) = lim sqrt(M) E[TV](N = inf, M)``.
+
+:mod:`theory.gaussian_mixtures.class_expansion` derives the integrands; given a task and a
+query (whitened: ``mu_k = R u_k``, ``w = mu_y + z``) they are closed forms in the c projections
+``m_k = mu_k^T w`` and ``|w|^2``, O(c) each, because the expectations over the prompt's counts
+and noise are taken exactly (their second moments).  What remains, the task and the query,
+is averaged over ``size`` draws; each constant's standard error comes from its influence
+function (the delta method for the ratio g1 and the product C_N).  None depends on Lambda:
+alpha and TV are invariant under whitening (SPEC §C.2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from numerics.gaussian_mixtures.constants import Constant, Constants
+from numerics.gaussian_mixtures.priors import MixturePrior
+
+#: draws per chunk times c: bounds the (chunk, c) arrays at 16 MB each
+CHUNK_ELEMENTS = 2_000_000
+
+
+def integrands(m: np.ndarray, w2: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-draw integrands at ``alpha = c``, uniform class prior ``p = 1/c``: ``m`` (B, c),
+    ``w2 = |w|^2`` (B,).
+
+    * ``curvature = z0^T H z0`` (F0''), ``slope = c tr(H S) + (c^2/2) tr(H' S)`` (F1'),
+      with ``tr(H S) = sum pi (s - v^2) - (sum pi^2 s - (pi.v)^2)`` and
+      ``tr(H' S) = sum pi' (s - v^2) - 2 (sum pi pi' s - (pi.v)(pi'.v))`` for
+      ``S = diag(s) - v v^T``, ``s = p (m^2 + |w|^2)``, ``v = p m``;
+    * ``tv_n = (1/2) sum |pi'|`` (C_N / |g1|) and
+      ``tv_m = (c/2) sqrt(2/pi) sum pi_k sqrt((e_k - pi)^T S (e_k - pi))`` (C_M).
+    """
+    c = m.shape[1]
+    p = 1.0 / c
+    z0 = p * m
+    pi = np.exp(m - m.max(axis=1, keepdims=True))  # softmax(c z0) = softmax(m)
+    pi /= pi.sum(axis=1, keepdims=True)
+    dev = z0 - np.einsum("bk,bk->b", pi, z0)[:, None]
+    dpi = pi * dev  # d pi / d alpha
+    s = p * (m * m + w2[:, None])
+    v = p * m
+    pv, dpv = np.einsum("bk,bk->b", pi, v), np.einsum("bk,bk->b", dpi, v)
+    s_v = s - v * v
+    trace_hs = np.einsum("bk,bk->b", pi, s_v) - (np.einsum("bk,bk->b", pi * pi, s) - pv**2)
+    trace_dhs = np.einsum("bk,bk->b", dpi, s_v) - 2 * (np.einsum("bk,bk->b", pi * dpi, s) - pv * dpv)
+    sum_s_pi2 = np.einsum("bk,bk->b", s, pi * pi)
+    variance = s * (1 - 2 * pi) + sum_s_pi2[:, None] - (v - pv[:, None]) ** 2
+    return {
+        "curvature": np.einsum("bk,bk->b", pi, dev * dev),
+        "slope": c * trace_hs + c * c / 2 * trace_dhs,
+        "tv_n": 0.5 * np.abs(dpi).sum(axis=1),
+        "tv_m": 0.5 * c * math.sqrt(2 / math.pi)
+        * np.einsum("bk,bk->b", pi, np.sqrt(np.maximum(variance, 0))),
+    }
+
+
+def _projections(rng: np.random.Generator, size: int, d: int, c: int, snr: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``m_k = mu_k^T w`` and ``|w|^2`` for ``size`` whitened tasks and queries of the paper's
+    law: ``mu_k = R u_k``, u_k uniform on the sphere, query class uniform, ``w = mu_y + z``."""
+    g = rng.standard_normal((size, c, d))
+    mu = snr * g / np.linalg.norm(g, axis=-1, keepdims=True)
+    y = rng.integers(c, size=size)
+    w = mu[np.arange(size), y] + rng.standard_normal((size, d))
+    return np.einsum("bkd,bd->bk", mu, w), np.einsum("bd,bd->b", w, w)
+
+
+def class_constants(prior: MixturePrior, rng: np.random.Generator, size: int) -> Constants:
+    """g1(c), C_N(c) and C_M(c) for a c-class prior under the paper's assumptions, from
+    ``size`` draws of the task and the query, each with its standard error."""
+    if not prior.satisfies_paper_assumptions:
+        raise ValueError("prior: the constants are derived for the paper's law only (equal norms, "
+                         "uniform class prior, test covariance = training covariance)")
+    c = prior.classes
+    chunk = max(1, CHUNK_ELEMENTS // c)
+    parts: dict[str, list[np.ndarray]] = {}
+    for start in range(0, size, chunk):
+        values = integrands(*_projections(rng, min(chunk, size - start), prior.d, c, prior.snr))
+        for key, value in values.items():
+            parts.setdefault(key, []).append(value)
+    f = {key: np.concatenate(v) for key, v in parts.items()}
+    mean = {key: float(v.mean()) for key, v in f.items()}
+
+    def stderr(influence: np.ndarray) -> float:
+        return float(influence.std(ddof=1) / math.sqrt(influence.size))
+
+    g1 = -mean["slope"] / mean["curvature"]
+    g1_influence = -(f["slope"] + g1 * f["curvature"]) / mean["curvature"]
+    tv_n = abs(g1) * mean["tv_n"]
+    tv_n_influence = np.sign(g1) * g1_influence * mean["tv_n"] + abs(g1) * f["tv_n"]
+    return Constants(Constant(g1, stderr(g1_influence)), Constant(tv_n, stderr(tv_n_influence)),
+                     Constant(mean["tv_m"], stderr(f["tv_m"])))
