@@ -7,8 +7,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from scipy import stats
 
-from checks.decision import Decision, Quantile, Verdict, at_most
+from checks.decision import Decision, Quantile, Verdict, at_most, equivalent
 from checks.verdict import Outcome
 from numerics.rates import fit_loglog
 
@@ -87,3 +88,30 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
         decision=Decision(criterion, fit.ci, confidence, Quantile(fit.quantile)),
         evidence=evidence, figure="rate",
     )
+
+
+def richardson(x: tuple[float, float], values: tuple[np.ndarray, np.ndarray], order: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``x^order v(x)`` at two points extrapolated to x = inf, assuming a remainder in
+    ``x^-order``: ``(r b - a) / (r - 1)``, ``r = (x2/x1)^order``; and the weights on (v1, v2)
+    of that linear combination (to propagate a covariance)."""
+    ratio = (x[1] / x[0]) ** order
+    weights = np.array([-x[0] ** order, ratio * x[1] ** order]) / (ratio - 1)
+    return weights[0] * values[0] + weights[1] * values[1], weights
+
+
+def constant_reading(name: str, label: str, value: float, stderr: float, constant: float,
+                     constant_error: float, margin: float, reason: str, confidence: float,
+                     method: str) -> Outcome:
+    """A measured limit against a derived constant (beyond the paper; not gating): equivalent
+    to ``constant`` within ``margin``, on the interval whose standard error combines the
+    measurement's and the constant's own."""
+    se = math.hypot(stderr, constant_error)
+    half = float(stats.norm.ppf(0.5 + confidence / 2)) * se
+    return Outcome(
+        name=name, setting=label, statistic=value,
+        uncertainty={"stderr": se, "ci": [value - half, value + half], "confidence": confidence,
+                     "method": f"{method}; derived constant {constant:.6g} +- {constant_error:.2g}"},
+        decision=Decision(equivalent(constant, margin, reason), (value - half, value + half), confidence,
+                          Quantile.NORMAL),
+        gating=False, evidence={"constant": constant, "constant_error": constant_error})

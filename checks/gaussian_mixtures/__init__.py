@@ -81,9 +81,9 @@ PAPER = Paper(
     run_options=(RunOption(
         "--classes", {"type": int, "default": None, "metavar": "C",
                       "help": "paper A: an integer c >= 2: run A1, A2 on the c-class softmax model "
-                              "and A3m, A5m at this c only; c is at most what the profile's N grid "
-                              "can fit (N >= c^2 on at least 5 grid points: smoke 8, quick 128, "
-                              "full 256); default: A1, A2 binary, A3m, A5m sweep c"},
+                              "and A3m, A5m at this c only; c is at most what the profile's N and M "
+                              "grids can fit (N, M >= 4 c^2 on at least 5 grid points: smoke 8, "
+                              "quick 32, full 64); default: A1, A2 binary, A3m, A5m sweep c"},
         check_classes),),
     flags={"cov": "--cov-diag"},
     commands=_commands,

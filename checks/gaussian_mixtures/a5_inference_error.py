@@ -28,9 +28,9 @@ import math
 import numpy as np
 from scipy import stats
 
-from checks.common import crn_grid, per_check_confidence, rate_outcome
+from checks.common import constant_reading, crn_grid, per_check_confidence, rate_outcome, richardson
 from checks.context import RunContext
-from checks.decision import Decision, Quantile, at_most, equivalent
+from checks.decision import Decision, Quantile, at_most
 from checks.gaussian_mixtures.setting import SLOPE_TOLERANCE_REASON, Budget, Setting
 from checks.verdict import Outcome
 from numerics.gaussian_mixtures.constants import constants
@@ -94,20 +94,13 @@ def _constant_reading(name: str, label: str, per_sample: dict, grid: tuple[int, 
     """``x^order E[TV](x)`` at the grid's two largest x, Richardson-extrapolated in ``x^-order``
     per sample (common draws), against the derived constant
     (:mod:`numerics.gaussian_mixtures.constants`): an equivalence within CONSTANT_MARGIN."""
-    coarse, fine = grid[-2], grid[-1]
-    ratio = (fine / coarse) ** order
-    a, b = (x**order * per_sample[x] for x in (coarse, fine))
-    values = (ratio * b - a) / (ratio - 1)
-    mean, se = float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    return Outcome(
-        name=name, setting=label, statistic=mean,
-        uncertainty={"stderr": se, "ci": [mean - z * se, mean + z * se], "confidence": confidence,
-                     "method": f"Richardson in x^-{order:g} from x = {coarse}, {fine} on common draws; "
-                               f"derived constant {constant:.6g} (quadrature)"},
-        decision=Decision(equivalent(constant, CONSTANT_MARGIN * constant, CONSTANT_REASON),
-                          (mean - z * se, mean + z * se), confidence, Quantile.NORMAL),
-        gating=False, evidence={"constant": constant})
+    x = (grid[-2], grid[-1])
+    values, _ = richardson(x, (per_sample[x[0]], per_sample[x[1]]), order)
+    return constant_reading(name, label, float(values.mean()),
+                            float(values.std(ddof=1) / math.sqrt(values.size)), constant, 0.0,
+                            CONSTANT_MARGIN * constant, CONSTANT_REASON, confidence,
+                            f"Richardson in x^-{order:g} from x = {x[0]}, {x[1]} on common draws "
+                            "(the constant by quadrature)")
 
 
 #: how far the joint grid's ratio may exceed the axes' largest ratio

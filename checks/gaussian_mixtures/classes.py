@@ -1,6 +1,7 @@
 """What paper A's multi-class checks (A3m, A5m) share: the sweep over c, the training ray
-alpha_c(N) on each law (computed once per run, :meth:`checks.context.RunContext.shared`),
-the window of N a c-class rate fit uses, and the largest c a profile can fit."""
+alpha_c(N) and the asymptotic constants g1(c), C_N(c), C_M(c) on each law (computed once per
+run, :meth:`checks.context.RunContext.shared`), the windows of N and of c the rate fits use,
+and the largest c a profile can fit."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from checks.gaussian_mixtures.setting import (
 )
 from numerics import memory
 from numerics.config import ConfigError
+from numerics.gaussian_mixtures.class_constants import class_constants
+from numerics.gaussian_mixtures.constants import Constants
 from numerics.gaussian_mixtures.minimizer import ClassRay, class_ray
 from numerics.gaussian_mixtures.priors import MixturePrior
 from numerics.gaussian_mixtures.sufficient_stats import draw_class_noise
@@ -41,16 +44,35 @@ def _sweep(template: MixturePrior, classes: tuple[int, ...]) -> list[MixturePrio
     return [template.with_(classes=c, norm_scales=None, class_prior=None) for c in classes]
 
 
-def exponent_rays(setting: Setting, budget: Budget, context: RunContext
-                  ) -> list[tuple[MixturePrior, ClassRay]]:
-    """The priors and rays of the exponent-of-c fits, c in ``budget.class_exponent_classes``.
+#: the smallest c the exponent-of-c fits use: from c = 2 the 1/c and 1/c^2 corrections do
+#: not absorb the pre-asymptotic curvature (Birge ratios 2.4, 2.8 and 1.0 for |g1|/c, C_N and
+#: C_M over c = 2..1024), from c = 8 they do (1.0, 1.0, 1.0; fitted exponents within 0.002
+#: of those from c = 32), at 10^5 draws per c, seed c
+CONSTANT_FIT_START = 8
 
-    The c values the N-slopes sweep reuse their ray (shared through the run context); the
-    larger ones, there only to reach further in c, are solved at ``budget.class_fixed_n`` only.
-    """
-    return [(p, training_ray(p, budget, context,
-                             None if p.classes in setting.classes else budget.class_fixed_n))
-            for p in _sweep(setting.prior, budget.class_exponent_classes)]
+
+def constant_sweep(setting: Setting, budget: Budget, context: RunContext
+                   ) -> list[tuple[MixturePrior, Constants]]:
+    """g1(c), C_N(c) and C_M(c) (:func:`numerics.gaussian_mixtures.class_constants.class_constants`)
+    for c in ``budget.constant_classes``, on the setting's law with c varied, each computed
+    once per run."""
+    return [(p, class_constants_of(p, budget, context))
+            for p in _sweep(setting.prior, budget.constant_classes)]
+
+
+def constant_exponent_points(sweep: list[tuple[MixturePrior, Constants]], constant: str
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """c, the constant (``"g1"``, ``"tv_n"`` or ``"tv_m"``, as a magnitude) and its standard
+    error on the exponent fits' window, c >= :data:`CONSTANT_FIT_START`."""
+    rows = [(p.classes, abs(getattr(k, constant).value), getattr(k, constant).error)
+            for p, k in sweep if p.classes >= CONSTANT_FIT_START]
+    return tuple(np.array(v, dtype=float) for v in zip(*rows, strict=True))
+
+
+def class_constants_of(prior: MixturePrior, budget: Budget, context: RunContext) -> Constants:
+    """The constants of one c-class law at ``budget.constant_size`` draws, shared by the run."""
+    return context.shared("class constants", prior.describe(), (budget.constant_size,),
+                          lambda s: class_constants(prior, s, budget.constant_size))
 
 
 def training_ray(prior: MixturePrior, budget: Budget, context: RunContext,
@@ -63,23 +85,30 @@ def training_ray(prior: MixturePrior, budget: Budget, context: RunContext,
         prior, draw_class_noise(s, budget.class_mc_size, prior.d, prior.classes), grid))
 
 
-def asymptotic_window(n: np.ndarray, classes: int) -> np.ndarray:
-    """Which points of an N grid a c-class rate fit in N uses: ``N >= c^2``.
+#: the asymptotic windows of the c-class rate fits start at this multiple of c^2
+WINDOW_FACTOR = 4
 
-    The pre-asymptotic range grows with c: at d = 3, N max|G| comes within 10% of its limit
-    near N = 300, 900 and 2000 for c = 4, 8 and 16 (about c^1.5).  Below N = c^2 the
-    pre-asymptotic terms are more than the fit's two 1/N correction terms absorb: for c = 16
-    the fit from N = 64 has Birge ratio 2.3 and truncation error 0.04, from N = 256 1.0 and 0.01.
+
+def asymptotic_window(x: np.ndarray, classes: int) -> np.ndarray:
+    """Which points of an N (or M) grid a c-class rate fit uses: ``x >= 4 c^2``.
+
+    The pre-asymptotic range grows with c, as the prompt must hold many examples of every
+    class.  Measured at the quick budget (seed 20241015), the fits with two correction terms
+    have Birge ratios above 1 from N >= c^2 (4.4, 1.6 and 2.4 for c = 8, 12, 16 in max|G_ij|)
+    and from M >= 16 (3.3 and 5.1 for c = 12, 16 in E[TV]); from ``4 c^2`` every one is 1.0
+    and the fitted slopes move by at most 0.005 when the window starts at 8 c^2.
     """
-    return np.asarray(n) >= classes**2
+    return np.asarray(x) >= WINDOW_FACTOR * classes**2
 
 
 def largest_classes(budget: Budget) -> int:
-    """The largest c whose N-slope fit has its points: ``N >= c^2`` (:func:`asymptotic_window`)
-    on at least :func:`points_needed` points of the budget's N grid."""
+    """The largest c whose N- and M-slope fits have their points: :func:`asymptotic_window` on
+    at least :func:`points_needed` points of both of the budget's grids."""
     needed = points_needed(correction=True)
-    grid = sorted(budget.class_n_grid)
-    return math.isqrt(grid[-needed]) if len(grid) >= needed else 1
+    most = []
+    for grid in (sorted(budget.class_n_grid), sorted(budget.class_m_grid)):
+        most.append(math.isqrt(grid[-needed] // WINDOW_FACTOR) if len(grid) >= needed else 1)
+    return min(most)
 
 
 def limit_margin(smallest: float, what: str) -> tuple[float, str]:
@@ -99,9 +128,11 @@ def check_classes(args: argparse.Namespace, budget: Budget) -> None:
         raise ConfigError("classes", f"must be >= 2, got {args.classes}")
     most = largest_classes(budget)
     if args.classes > most:
-        raise ConfigError("classes", f"c = {args.classes} needs N >= c^2 = {args.classes**2} on at "
-                                     f"least {points_needed(correction=True)} points of the "
-                                     f"{budget.name} profile's N grid (up to {max(budget.class_n_grid)}); "
+        raise ConfigError("classes", f"c = {args.classes} needs N, M >= {WINDOW_FACTOR} c^2 = "
+                                     f"{WINDOW_FACTOR * args.classes**2} on at least "
+                                     f"{points_needed(correction=True)} points of the {budget.name} "
+                                     f"profile's N and M grids (up to {max(budget.class_n_grid)}, "
+                                     f"{max(budget.class_m_grid)}); "
                                      f"at most c = {most} at this profile")
     draws = max(budget.class_mc_size, budget.class_tv_size, budget.a1_eval_size, budget.a2_size)
     memory.require(memory.class_ray(draws, args.classes, budget.class_dim), args.max_memory, "classes",

@@ -88,10 +88,13 @@ class Budget:
     class_dim: int = 3
     # the pre-asymptotic range grows with c (checks.common.asymptotic_window): c = 16 fits N >= 256
     class_n_grid: tuple[int, ...] = geometric(64, 262144)
-    class_fixed_n: tuple[int, ...] = (262144,)  # N at which the exponent of c is fitted
-    # c values of the exponent-of-c fits: the local exponents still fall at c = 16, so the
-    # fits reach further in c than the N-slopes (at class_fixed_n only)
-    class_exponent_classes: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+    class_m_grid: tuple[int, ...] = geometric(16, 65536)  # test prompt lengths of A5m's M-slopes
+    # c values of the constants g1(c), C_N(c), C_M(c) and the exponent-of-c fits on them: the
+    # local exponents fall until c ~ 256 (|g1|/c: 1.30 at c = 2..3, 1.07 at 32..48, 1.00 +- 0.01
+    # from 256), so the fits reach far beyond the N-slopes' c
+    constant_classes: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384,
+                                         512, 768, 1024)
+    constant_size: int = 100_000    # task-and-query draws per c for the constants
     class_mc_size: int = 100_000
     class_tv_size: int = 100_000    # test samples per c for E[TV] (A5m)
 
@@ -116,8 +119,10 @@ PROFILES: dict[str, Budget] = {
         a2_steps=100,
         classes=(2, 3, 4, 6, 8, 12, 16, 24, 32),
         class_n_grid=geometric(64, 1048576),
-        class_fixed_n=(1048576,),
-        class_exponent_classes=(2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128),
+        class_m_grid=geometric(16, 262144),
+        constant_classes=(2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
+                          1536, 2048),
+        constant_size=400_000,
         class_mc_size=400_000,
         class_tv_size=400_000,
     ),
@@ -135,9 +140,10 @@ PROFILES: dict[str, Budget] = {
         a2_size=2_000,
         a2_steps=10,
         classes=(2, 3, 4, 5),
-        class_n_grid=geometric(64, 1024),
-        class_fixed_n=(64,),
-        class_exponent_classes=(2, 3, 4, 5, 6),
+        class_n_grid=geometric(64, 4096),
+        class_m_grid=geometric(16, 4096),
+        constant_classes=(2, 4, 8, 16, 32, 64, 128),
+        constant_size=2_000,
         class_mc_size=4_000,
         class_tv_size=4_000,
     ),

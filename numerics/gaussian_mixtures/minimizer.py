@@ -32,6 +32,7 @@ from numerics.gaussian_mixtures.sufficient_stats import (
     sample_classes,
 )
 from numerics.newton import ray_newton
+from theory.gaussian_mixtures.bayes import class_logits
 
 
 @dataclass(frozen=True)
@@ -242,16 +243,17 @@ class RayProjections:
     so each N costs O(Bc) once m and e are formed.
     """
 
-    m: np.ndarray    # (B, c)
-    e: np.ndarray    # (B, c)
-    k_q: np.ndarray  # (B,)
+    m: np.ndarray          # (B, c)
+    e: np.ndarray          # (B, c)
+    posterior: np.ndarray  # (B, c): P(k | x_q, task), the query's class given its task
 
     @classmethod
     def of(cls, prior: MixturePrior, noise: ClassNoise) -> RayProjections:
         s = sample_classes(prior, noise, math.inf)
         px = s.x_q @ prior.precision
         return cls(m=np.einsum("bki,bi->bk", s.means, px),
-                   e=np.einsum("bki,bi->bk", noise.xi @ prior.cov_sqrt, px), k_q=s.k_q)
+                   e=np.einsum("bki,bi->bk", noise.xi @ prior.cov_sqrt, px),
+                   posterior=_softmax(class_logits(s.x_q, s.means, prior.precision, prior.class_prior)))
 
     def logits(self, counts: np.ndarray, n: float, sign: float = 1.0) -> np.ndarray:
         """``z`` for class counts ``counts`` (B, c) or expected counts (c,), prompt noise
@@ -284,34 +286,39 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e
 
 
-def _ray_score(d: _RayDraw, k: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-sample ``d/dalpha`` and ``d^2/dalpha^2`` of ``l(alpha z, k)``: ``(pi - e_k) . z``
-    and ``z^T (diag pi - pi pi^T) z``.
+def _ray_score(d: _RayDraw, posterior: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample ``d/dalpha`` and ``d^2/dalpha^2`` of ``E[l(alpha z, k) | x_q, task, prompt]``:
+    ``(pi - P) . z`` and ``z^T (diag pi - pi pi^T) z``, P the posterior of the query's class.
+
+    Rao-Blackwellised: the label enters the score ``(pi - e_k) . z`` linearly and the prompt
+    is independent of it given the task, so averaging it out against ``P(k | x_q, task)``
+    keeps the mean and removes the label's share of the variance.  At N = inf under the
+    paper's law, ``softmax(c z) = P`` (:mod:`theory.gaussian_mixtures.minimizer`): every
+    sample's score vanishes at alpha = c, so alpha_c(inf) = c comes out exact.
 
     With ``dz`` the score's first-order response to the count fluctuation,
-    ``sum_j [pi_bar_j (1 + alpha (z_bar_j - pi_bar . z_bar)) - 1{j = k}] dz_j``, is subtracted:
+    ``sum_j [pi_bar_j (1 + alpha (z_bar_j - pi_bar . z_bar)) - P_j] dz_j``, is subtracted:
     it has mean zero at every alpha because the counts are independent of the tasks, the
     noise and the query, and it removes the O(1/sqrt(N)) part of the score that the counts
     add.
     """
-    rows = np.arange(k.size)
     pi = _softmax(alpha * d.z)
     mean_z = np.einsum("bk,bk->b", pi, d.z)
-    score = mean_z - d.z[rows, k]
+    score = mean_z - np.einsum("bk,bk->b", posterior, d.z)
     if d.dz is not None:
         pi_bar = _softmax(alpha * d.z_bar)
         mean_bar = np.einsum("bk,bk->b", pi_bar, d.z_bar)
-        slope = pi_bar * (1 + alpha * (d.z_bar - mean_bar[:, None]))
-        score = score - (np.einsum("bk,bk->b", slope, d.dz) - d.dz[rows, k])
+        slope = pi_bar * (1 + alpha * (d.z_bar - mean_bar[:, None])) - posterior
+        score = score - np.einsum("bk,bk->b", slope, d.dz)
     return score, np.einsum("bk,bk->b", pi, d.z * d.z) - mean_z**2
 
 
-def _ray_root(draws: list[_RayDraw], k: np.ndarray, alpha0: float) -> tuple[float, np.ndarray]:
+def _ray_root(draws: list[_RayDraw], posterior: np.ndarray, alpha0: float) -> tuple[float, np.ndarray]:
     """Minimiser of the sample-average loss on the ray (the scores averaged per sample over
     ``draws``, e.g. an antithetic pair), and the per-sample influence values."""
 
     def scores(alpha: float) -> tuple[np.ndarray, np.ndarray]:
-        return tuple(np.mean(v, axis=0) for v in zip(*[_ray_score(d, k, alpha) for d in draws],
+        return tuple(np.mean(v, axis=0) for v in zip(*[_ray_score(d, posterior, alpha) for d in draws],
                                                       strict=True))
 
     alpha = ray_newton(lambda a: tuple(float(v.mean()) for v in scores(a)), alpha0, tol=1e-12)
@@ -336,12 +343,12 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
     p = prior.class_prior
     proj = RayProjections.of(prior, noise)
     # N = inf: A_k = p_k mu_k, no prompt noise
-    alpha_inf, infl_inf = _ray_root([_RayDraw(z=p * proj.m)], proj.k_q, float(prior.classes))
+    alpha_inf, infl_inf = _ray_root([_RayDraw(z=p * proj.m)], proj.posterior, float(prior.classes))
     alphas, infl = [], []
     start = alpha_inf
     for n, n_next in zip(grid, (*grid[1:], math.inf), strict=False):  # the last N has no next
         draws = _pair_draws(proj, class_counts(noise, int(n), p), n, p)
-        a, f = _ray_root(draws, proj.k_q, start)
+        a, f = _ray_root(draws, proj.posterior, start)
         alphas.append(a)
         infl.append(f)
         start = alpha_inf + (a - alpha_inf) * n / n_next  # the gap falls like 1/N
