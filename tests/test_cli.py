@@ -22,8 +22,9 @@ from checks.runner import ControlResult, PaperResult, RunResult
 from checks.schema import claims_of, controls_of
 from checks.verdict import CheckResult, Outcome, Verdict
 from numerics.gaussian_mixtures import estimators
+from numerics.gaussian_mixtures.class_constants import class_constants
 from numerics.gaussian_mixtures.estimators import MIN_SAMPLES
-from numerics.gaussian_mixtures.priors import TaskPrior
+from numerics.gaussian_mixtures.priors import MixturePrior, TaskPrior
 from numerics.gaussian_mixtures.sufficient_stats import draw_noise, sample
 
 
@@ -58,6 +59,10 @@ from numerics.gaussian_mixtures.sufficient_stats import draw_noise, sample
     (["minimizer", "--d", "2", "--N", "8", "--max-memory", "0"], "--max-memory"),
     (["run", "--claims", "A3m", "--classes", "200"], "--classes"),
     (["run", "--profile", "smoke", "--claims", "A3m", "--classes", "9"], "--classes"),
+    (["constants", "--d", "0"], "--d"),
+    (["constants", "--d", "3", "--classes", "1"], "--classes"),
+    (["constants", "--d", "3", "--classes", "4", "--samples", "2"], "--samples"),
+    (["constants", "--d", "3", "--classes", "4", "--prior", "antipodal"], "--prior"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, field, capsys) -> None:
     assert cli.main(argv) == 2
@@ -71,6 +76,8 @@ def test_bad_input_exits_2_with_one_line(argv, field, capsys) -> None:
      "separable"),
     (["minimizer", "--d", "3", "--N", "64", "--classes", "3", "--snr", "1000", "--samples", "2000"],
      "exceed double precision"),
+    (["constants", "--d", "3", "--minus-scale", "0.5"], "the paper's law"),
+    (["constants", "--d", "3", "--prior", "aligned"], "the paper's law"),
 ])
 def test_a_setting_that_cannot_be_computed_is_refused_in_one_line(argv, reason, capsys) -> None:
     assert cli.main(argv) == 2
@@ -392,3 +399,17 @@ def test_run_exit_status_tells_refuted_from_undecided() -> None:
     assert result([claim(Verdict.INCONCLUSIVE)], [detected]).exit_status == 3
     assert result([claim(Verdict.INCONCLUSIVE), claim(Verdict.FAIL)], [detected]).exit_status == 1
     assert result([claim(Verdict.INCONCLUSIVE)], [missed]).exit_status == 1
+
+
+def test_constants_of_c_classes_print_the_monte_carlo_answer(capsys) -> None:
+    """``constants --classes 4 --json``: the keys the issue names, the answer of
+    numerics.gaussian_mixtures.class_constants on the seed's stream, and its standard errors."""
+    assert cli.main(["constants", "--d", "3", "--classes", "4", "--samples", "20000", "--seed", "7",
+                     "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    expected = class_constants(MixturePrior(d=3, classes=4), np.random.default_rng(np.random.SeedSequence(7)),
+                               20000)
+    for key, constant in (("g1", expected.g1), ("tv_n_constant", expected.tv_n),
+                          ("tv_m_constant", expected.tv_m)):
+        assert answer[key] == constant.value and answer[f"{key}_error"] == constant.error > 0
+    assert "Monte Carlo" in answer["method"]

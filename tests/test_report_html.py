@@ -122,7 +122,7 @@ def test_controls_are_drawn_beside_their_claims(written) -> None:
         assert list((directory / "figures").glob(f"{control['id']}-*.svg")), control["id"]
     # A3m-c-rate-too-fast changes only the claimed exponent of c: only that panel is drawn
     names = sorted(p.name for p in (directory / "figures").glob("A3m-c-rate-too-fast-*.svg"))
-    assert names == ["A3m-c-rate-too-fast-exponent-of-c-in-max-g-ij-at-n-64.svg"]
+    assert names == ["A3m-c-rate-too-fast-exponent-of-c-in-lim-n-max-g-ij.svg"]
 
 
 def test_report_command_redraws_the_same_files_from_report_json(written, tmp_path, capsys) -> None:

@@ -139,7 +139,7 @@ def _c_exponent(setting: Setting, budget: Budget, sweep: list[tuple[MixturePrior
     scale = float(np.abs(setting.prior.precision).max()) / cs  # Lambda is the same for every c
     y, se = g1 * scale, g1_se * scale
     out = rate_outcome(
-        "exponent of c in lim N max|G_ij| = |g1(c)| max|Lambda^-1_ij| / c",
+        "exponent of c in lim N max|G_ij|",
         f"{setting.label}, c={cs[0]:g}..{cs[-1]:g}", cs, y, se, claimed=setting.g_c_order, correction=1.0,
         confidence=level, resolution=budget.slope_resolution, tolerance_reason=SLOPE_TOLERANCE_REASON,
         x_name="c", y_name="N max|G_ij| (N = inf)",

@@ -164,8 +164,8 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
                 ("tv_m", setting.tv_c_orders[1], "C_M(c) = lim sqrt(M) E[TV](N = inf, M)")):
             cs, y, se = constant_exponent_points(constants, name)
             out = rate_outcome(
-                f"exponent of c in {what}", f"{setting.label}, c={cs[0]:g}..{cs[-1]:g}", cs, y, se,
-                claimed=claimed, correction=1.0, x_name="c", y_name=what.split(" =")[0],
+                f"exponent of c in {what.split(' =')[0]}", f"{setting.label}, c={cs[0]:g}..{cs[-1]:g}", cs,
+                y, se, claimed=claimed, correction=1.0, x_name="c", y_name=what,
                 method="the constant by Monte Carlo at N = inf / M = inf (independent per c), sandwich "
                        "WLS with 1/c and 1/c^2 corrections",
                 read_bound=f"c^{claimed:g} bound", **common)

@@ -24,6 +24,7 @@ from checks.report import to_json
 from checks.terminal import plus_minus
 from numerics import memory
 from numerics.config import MAX_PROMPT_LENGTH, ConfigError, NotComputable
+from numerics.gaussian_mixtures.class_constants import class_constants
 from numerics.gaussian_mixtures.constants import constants
 from numerics.gaussian_mixtures.estimators import MIN_SAMPLES
 from numerics.gaussian_mixtures.minimizer import min_full_matrix_draws, require_full_matrix_draws
@@ -77,7 +78,8 @@ def add_commands(sub: argparse._SubParsersAction) -> dict[str, Callable[[argpars
                    help=f"test prompt length: {lengths} (required)")
     _setting_options(t)
     k = sub.add_parser("constants", help="g1, C_N = lim N E[TV] and C_M = lim sqrt(M) E[TV] for one "
-                                         "binary setting, by quadrature",
+                                         "setting: binary by quadrature, c classes by Monte Carlo "
+                                         "(--samples draws) at N = inf",
                        epilog=f"exit status: {summary(single_answer=True)}")
     _setting_options(k)
     return {"minimizer": _cmd_minimizer, "tv": _cmd_tv, "constants": _cmd_constants}
@@ -199,21 +201,29 @@ def _cmd_tv(args: argparse.Namespace) -> int:
 
 def _cmd_constants(args: argparse.Namespace) -> int:
     prior = _prior(args)
-    if isinstance(prior, MixturePrior):
-        raise NotComputable("setting", "the c-class constants (Monte Carlo at N = inf, issue 13) are "
-                                       "not implemented yet: c = 2 only")
-    if not (prior.satisfies_paper_assumptions and prior.invariant):
+    if not prior.satisfies_paper_assumptions:
         raise NotComputable("setting", "the constants are derived for the paper's law (equal norms, "
                                        "balanced classes, an invariant prior): not for this one")
-    k = constants(prior)
+    if isinstance(prior, MixturePrior):
+        if args.samples < MIN_SAMPLES:
+            raise ConfigError("samples", f"must be >= {MIN_SAMPLES}, got {args.samples}")
+        k = class_constants(prior, np.random.default_rng(np.random.SeedSequence(args.seed)), args.samples)
+        method = f"Monte Carlo over {args.samples} tasks and queries at N = inf (standard errors)"
+        alpha_inf = prior.classes
+    else:
+        if not prior.invariant:
+            raise NotComputable("setting", "the constants are derived for an invariant prior: not for "
+                                           f"the {prior.kind} prior")
+        k = constants(prior)
+        method, alpha_inf = "quadrature (errors: two resolutions' difference)", 2
     answer = {"g1": k.g1.value, "g1_error": k.g1.error, "tv_n_constant": k.tv_n.value,
               "tv_n_constant_error": k.tv_n.error, "tv_m_constant": k.tv_m.value,
-              "tv_m_constant_error": k.tv_m.error, "method": "quadrature", "prior": prior.describe()}
+              "tv_m_constant_error": k.tv_m.error, "method": method, "prior": prior.describe()}
     if args.json:
         print(to_json(answer))
         return 0
-    print(f"asymptotic constants for the {_describe_setting(prior)} (independent of Lambda):")
-    print(f"  g1   (alpha(N) = 2 + g1/N + ...)         = {plus_minus(k.g1.value, k.g1.error)}")
+    print(f"asymptotic constants for the {_describe_setting(prior)} (independent of Lambda; {method}):")
+    print(f"  g1   (alpha(N) = {alpha_inf} + g1/N + ...)   = {plus_minus(k.g1.value, k.g1.error)}")
     print(f"  C_N  (N E[TV](N, M = inf) -> C_N)         = {plus_minus(k.tv_n.value, k.tv_n.error)}")
     print(f"  C_M  (sqrt(M) E[TV](N = inf, M) -> C_M)  = {plus_minus(k.tv_m.value, k.tv_m.error)}")
     return 0
