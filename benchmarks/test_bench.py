@@ -53,22 +53,22 @@ def test_w_star_independent_d4(benchmark, n: int) -> None:
 @pytest.mark.parametrize("n", [16, 1024, 10**6])
 def test_w_star_sixteen_classes_d8(benchmark, n: int) -> None:
     """Issue 3's target: W* for c <= 16, d <= 8 to relative error <= 1e-5 in <= 5 s.  Monte
-    Carlo on the ray (5e4 draws) is the only route for c > 2; anchored to the exact
-    alpha_c(inf) = c (ClassRay.anchored) its relative standard error falls like 1/N.  The
+    Carlo on the ray (5e4 draws; antithetic twin, count control variate, label averaged out)
+    is the only route for c > 2 at small N; its relative standard error falls like 1/N.  The
     target is asserted where it is reached (N = 1e6); elsewhere the error reached is asserted
-    honestly.  Cost flat in N: compare rows.
+    honestly (issue 13's table of error per second: README, "Multi-class W*").  Cost flat in N:
+    compare rows.
 
-    Correctness: alpha_c(inf) from the same draws is within a two-sided z-test
-    (alpha = 1e-3) of c, the exact N = inf minimiser (theory.gaussian_mixtures.minimizer).
+    Correctness: alpha_c(inf) from the same draws is c to rounding, the exact N = inf
+    minimiser (theory.gaussian_mixtures.minimizer), and alpha_c(N) is below c (g1 < 0).
     """
     prior = MixturePrior(d=8, classes=16, cov=toeplitz_cov(8))
     noise = draw_class_noise(np.random.default_rng(0), 50_000, 8, 16)
     ray = benchmark.pedantic(class_ray, args=(prior, noise, (n,)), rounds=2, iterations=1)
-    assert abs(ray.alpha_inf - 16) <= stats.norm.ppf(1 - 5e-4) * ray.alpha_inf_se
-    alpha, se = ray.anchored(16.0)
-    relative = float(se[0] / alpha[0])
+    assert abs(ray.alpha_inf - 16) < 1e-12 and ray.alpha[0] < 16
+    relative = float(ray.alpha_se[0] / ray.alpha[0])
     benchmark.extra_info["relative_stderr"] = relative
-    assert relative < {16: 5e-3, 1024: 1e-3, 10**6: 1e-5}[n]
+    assert relative < {16: 2e-2, 1024: 1e-3, 10**6: 1e-5}[n]
 
 
 @pytest.fixture(scope="module")

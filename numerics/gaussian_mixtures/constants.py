@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import integrate
 
 from numerics import quadrature as qr
 from numerics.gaussian_mixtures.asymptotics import g1
@@ -54,17 +54,6 @@ def _plane(c: float, big_r: float) -> tuple[np.ndarray, np.ndarray]:
     return np.array([big_r, 0.0]), np.array([big_r * c, big_r * s])
 
 
-def _normal_expectation(f, mean: float, sd: float) -> float:
-    """``E f(X)``, ``X ~ N(mean, sd^2)``, with a breakpoint where X = 0."""
-    density = stats.norm(mean, sd).pdf
-    kink = float(np.clip(0.0, mean - 40 * sd, mean + 40 * sd))
-    left = integrate.quad(lambda x: f(x) * density(x), mean - 40 * sd, kink, epsabs=1e-15, epsrel=1e-13,
-                          limit=200)[0]
-    right = integrate.quad(lambda x: f(x) * density(x), kink, mean + 40 * sd, epsabs=1e-15, epsrel=1e-13,
-                           limit=200)[0]
-    return left + right
-
-
 def tv_n_integral(prior: TaskPrior, n_angle: int = 64) -> float:
     """``E[|X0| sigma'(2 X0)]`` (C_N = |g1| times this)."""
     f_n, _ = integrands()
@@ -74,7 +63,7 @@ def tv_n_integral(prior: TaskPrior, n_angle: int = 64) -> float:
         mp, mm = _plane(float(c), prior.snr)
         m = (mp - mm) / 2
         for y, mu in ((1.0, mp), (-1.0, mm)):
-            total += weight * 0.5 * _normal_expectation(lambda x: float(f_n(x)), y * m @ mu,
+            total += weight * 0.5 * qr.normal_expectation(lambda x: float(f_n(x)), y * m @ mu,
                                                         float(np.linalg.norm(m)))
     return total
 
@@ -122,7 +111,7 @@ def tv_m_constant(prior: TaskPrior, n_angle: int = 64) -> float:
                 root = _root_mean(a, mean_b, scale, k) if (scale or k) else abs(a)
                 return float(f_m(y * norm_m * a, root**2))
 
-            total += weight * 0.5 * _normal_expectation(f, float(e_a @ mu), 1.0)
+            total += weight * 0.5 * qr.normal_expectation(f, float(e_a @ mu), 1.0)
     return total
 
 

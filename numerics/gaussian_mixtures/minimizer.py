@@ -213,23 +213,6 @@ class ClassRay:
     gap: np.ndarray
     gap_cov: np.ndarray
 
-    def anchored(self, limit: float) -> tuple[np.ndarray, np.ndarray]:
-        """alpha_c(N) and its standard error when alpha_c(inf) = ``limit`` is known exactly
-        (``c`` under the paper's training law, :mod:`theory.gaussian_mixtures.minimizer`).
-
-        The Monte Carlo ``alpha_c(inf) - limit`` has mean zero, so it is a control variate for
-        alpha_c(N) on the same draws; with the variance-minimising coefficient
-        ``beta = Cov(alpha(N), alpha(inf)) / Var(alpha(inf))`` the variance is
-        ``Var(alpha(N)) (1 - rho^2)``.  The covariance comes from the three stored variances:
-        ``Var(gap) = Var(alpha(N)) + Var(alpha(inf)) - 2 Cov``.  At large N, rho -> 1 and the
-        error is the gap's, O(1/N).
-        """
-        var_n, var_inf = self.alpha_se**2, self.alpha_inf_se**2
-        cov = (var_n + var_inf - np.diag(self.gap_cov)) / 2
-        beta = cov / var_inf
-        return (self.alpha - beta * (self.alpha_inf - limit),
-                np.sqrt(np.maximum(var_n - cov**2 / var_inf, 0.0)))
-
 
 @dataclass(frozen=True)
 class RayProjections:
@@ -338,7 +321,8 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
 
     Two devices make the gap's error O(1/N) like the gap itself: the antithetic twin
     (``xi -> -xi``) cancels the first-order prompt-noise term, and the count control variate
-    of :func:`_ray_score` the first-order multinomial-count term.
+    of :func:`_ray_score` the first-order multinomial-count term; a third, the score averaged
+    over the query's label given the query (:func:`_ray_score`), removes the label's noise.
     """
     p = prior.class_prior
     proj = RayProjections.of(prior, noise)
@@ -369,7 +353,7 @@ def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.rand
     classes ``c Lambda^-1`` at N = inf of the paper's law
     (:mod:`theory.gaussian_mixtures.minimizer`), else Monte
     Carlo on the ray
-    (``size`` draws; anchored to alpha_c(inf) = c where the training law is the paper's) with
+    (``size`` draws) with
     the rank-one covariance ``se(alpha)^2 vec(Lambda^-1) vec(Lambda^-1)^T`` (:meth:`Minimizer.covariance`)."""
     if isinstance(prior, TaskPrior):
         return quadrature_minimizer(prior, n)
@@ -381,8 +365,6 @@ def population_minimizer(prior: TaskPrior | MixturePrior, n: float, rng: np.rand
     ray = class_ray(prior, draw_class_noise(rng, size, prior.d, prior.classes), () if math.isinf(n) else (n,))
     if math.isinf(n):
         alpha, se = ray.alpha_inf, ray.alpha_inf_se
-    elif prior.trains_like_paper:
-        alpha, se = (float(v[0]) for v in ray.anchored(float(prior.classes)))
     else:
         alpha, se = float(ray.alpha[0]), float(ray.alpha_se[0])
     return Minimizer(w=alpha * prior.precision, error_estimate=se * float(np.abs(prior.precision).max()),

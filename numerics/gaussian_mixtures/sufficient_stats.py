@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 from scipy.stats import binom
+from scipy.stats import qmc as stats_qmc
 
 from numerics.gaussian_mixtures.priors import MixturePrior, TaskPrior
 
@@ -141,7 +142,8 @@ class ClassNoise:
     xi: np.ndarray     # (B, c, d) normal: prompt noise, one vector per label row
     label: np.ndarray  # (B,) uniform: the query's class, by inversion of class_prior
     query: np.ndarray  # (B, d) normal: query noise
-    counts_seed: np.random.SeedSequence
+    counts_seed: np.random.SeedSequence | None = None
+    count_u: np.ndarray | None = None  # (B, c - 1) uniform: counts by inversion (quasi-Monte Carlo)
 
     @property
     def size(self) -> int:
@@ -168,10 +170,35 @@ class ClassSample:
     k_q: np.ndarray    # (B,) int class of the query
 
 
+def sobol_class_noise(rng: np.random.Generator, size: int, d: int, classes: int) -> ClassNoise:
+    """:class:`ClassNoise` from one scrambled Sobol' sequence (randomised quasi-Monte Carlo):
+    ``2 c d + d`` coordinates mapped to normals by the inverse CDF, one to the query's label
+    and ``c - 1`` to the counts (:func:`class_counts` inverts them).  ``size`` should be a power
+    of 2; independent scramblings (independent ``rng``) give independent unbiased estimates."""
+    dims = 2 * classes * d + d + classes
+    u = stats_qmc.Sobol(dims, scramble=True, seed=rng).random(size)
+    normal = ndtri(u[:, :2 * classes * d + d])
+    cd = classes * d
+    return ClassNoise(task=normal[:, :cd].reshape(size, classes, d),
+                      xi=normal[:, cd:2 * cd].reshape(size, classes, d), query=normal[:, 2 * cd:],
+                      label=u[:, 2 * cd + d], count_u=u[:, 2 * cd + d + 1:])
+
+
 def class_counts(noise: ClassNoise, n: int, class_prior: np.ndarray) -> np.ndarray:
-    """Multinomial(n, class_prior) counts, (B, c), deterministic in (noise, n)."""
-    rng = np.random.default_rng(np.random.SeedSequence(noise.counts_seed.entropy, spawn_key=(n,)))
-    return rng.multinomial(n, class_prior, size=noise.size).astype(float)
+    """Multinomial(n, class_prior) counts, (B, c), deterministic in (noise, n): from the
+    noise's own stream, or (``count_u``) by inverting the conditional binomials
+    ``N_k | N_1..N_{k-1} ~ Binomial(n - sum_{j<k} N_j, p_k / (1 - sum_{j<k} p_j))``."""
+    if noise.count_u is None:
+        rng = np.random.default_rng(np.random.SeedSequence(noise.counts_seed.entropy, spawn_key=(n,)))
+        return rng.multinomial(n, class_prior, size=noise.size).astype(float)
+    counts = np.empty((noise.size, class_prior.size))
+    left, mass = np.full(noise.size, float(n)), 1.0
+    for k, p_k in enumerate(class_prior[:-1]):
+        counts[:, k] = binom.ppf(noise.count_u[:, k], left, min(p_k / mass, 1.0))
+        left -= counts[:, k]
+        mass -= p_k
+    counts[:, -1] = left
+    return counts
 
 
 def sample_class_pair(prior: MixturePrior, noise: ClassNoise, n: float, *, test: bool = False
