@@ -15,6 +15,7 @@ from numerics.gaussian_mixtures.sufficient_stats import (
     draw_noise,
     sample,
     sample_classes,
+    sobol_class_noise,
 )
 
 #: family-wise significance level of each distributional comparison
@@ -155,3 +156,21 @@ def test_population_limit() -> None:
     noise = draw_noise(np.random.default_rng(0), 10, 2)
     s = sample(prior, noise, np.inf)
     np.testing.assert_allclose(s.a, 0.7 * s.mu_plus - 0.3 * s.mu_minus)
+
+
+def test_sobol_counts_are_multinomial(rng: np.random.Generator) -> None:
+    """The quasi-Monte Carlo noise's counts (conditional binomial inversion) sum to n and have
+    the multinomial's means and covariance: Hotelling's T^2 on c - 1 coordinates and the
+    variances of the counts against n p (1 - p) (z-tests at alpha = 1e-3, 2^14 points, one
+    scrambling, whose points are marginally uniform)."""
+    p, n = np.array([0.4, 0.3, 0.2, 0.1]), 50
+    counts = sufficient_stats.class_counts(sobol_class_noise(rng, 2**14, 2, 4), n, p)
+    assert np.all(counts.sum(axis=1) == n) and np.all(counts >= 0)
+    resid = (counts - n * p)[:, :-1]
+    cov = n * (np.diag(p) - np.outer(p, p))[:-1, :-1]
+    t2 = counts.shape[0] * resid.mean(axis=0) @ np.linalg.solve(cov, resid.mean(axis=0))
+    assert stats.chi2.sf(t2, 3) > 1e-3
+    var = counts.var(axis=0, ddof=1)
+    # Var(s^2) ~ 2 sigma^4 / B for near-normal counts
+    z = (var - n * p * (1 - p)) / (n * p * (1 - p) * np.sqrt(2 / counts.shape[0]))
+    assert np.all(np.abs(z) < stats.norm.ppf(1 - 1e-3 / 8))
