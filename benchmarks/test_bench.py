@@ -68,7 +68,7 @@ def test_w_star_sixteen_classes_d8(benchmark, n: int) -> None:
     assert abs(ray.alpha_inf - 16) < 1e-12 and ray.alpha[0] < 16
     relative = float(ray.alpha_se[0] / ray.alpha[0])
     benchmark.extra_info["relative_stderr"] = relative
-    assert relative < {16: 2e-2, 1024: 1e-3, 10**6: 1e-5}[n]
+    assert relative < {16: 5e-3, 1024: 1e-3, 10**6: 1e-5}[n]
 
 
 @pytest.fixture(scope="module")

@@ -40,8 +40,8 @@ def chi_square(k: int, n: int) -> Rule:
 def half_normal_odd(n: int) -> Rule:
     """Gauss rule for ``E F(|Z|)``, Z ~ N(0, 1), with F odd and smooth (``F(g) = g H(g^2)``):
     ``t = g^2 / 2`` turns it into ``sqrt(2/pi) int_0^inf e^(-t) H(2t) dt``, Gauss-Laguerre,
-    exact for H a polynomial of degree 2n-1.  (The weights sum to E|Z|/|Z| averaged, not 1:
-    they are for F, not for the law of |Z|.)"""
+    exact for H a polynomial of degree 2n-1.  The weights do not sum to 1: they carry the
+    factor 1/g of ``F(g) = g H(g^2)``, so they integrate F, not a general function of |Z|."""
     t, w = roots_genlaguerre(n, 0.0)
     g = np.sqrt(2 * t)
     return g, math.sqrt(2 / math.pi) * w / g

@@ -392,6 +392,7 @@ def test_run_exit_status_tells_refuted_from_undecided() -> None:
 
     control = CONTROLS[0]  # expects FAIL
     detected, missed = (ControlResult(control, claim(v)) for v in (Verdict.FAIL, Verdict.PASS))
+
     def result(claims, controls):
         return RunResult([PaperResult(PAPERS[0], None, claims, controls)])
 

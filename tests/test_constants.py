@@ -23,8 +23,9 @@ from numerics.gaussian_mixtures.tv import tv_per_sample
 from theory.gaussian_mixtures.tv_constants import first_order_in_alpha, first_order_in_prompt_noise
 
 ALPHA = 1e-3
-PRIORS = [TaskPrior(d=1), TaskPrior(d=3), TaskPrior(d=3, kind="independent")]
-IDS = ["antipodal-d1", "antipodal-d3", "independent-d3"]
+PRIORS = [TaskPrior(d=1), TaskPrior(d=3), TaskPrior(d=3, kind="independent"),
+          TaskPrior(d=1, kind="independent")]  # d = 1: the means coincide on half the tasks
+IDS = ["antipodal-d1", "antipodal-d3", "independent-d3", "independent-d1"]
 
 
 @pytest.fixture(scope="module", params=range(len(PRIORS)), ids=IDS)

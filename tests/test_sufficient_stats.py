@@ -160,9 +160,10 @@ def test_population_limit() -> None:
 
 def test_sobol_counts_are_multinomial(rng: np.random.Generator) -> None:
     """The quasi-Monte Carlo noise's counts (conditional binomial inversion) sum to n and have
-    the multinomial's means and covariance: Hotelling's T^2 on c - 1 coordinates and the
-    variances of the counts against n p (1 - p) (z-tests at alpha = 1e-3, 2^14 points, one
-    scrambling, whose points are marginally uniform)."""
+    the multinomial's means (Hotelling's T^2 on c - 1 coordinates, with the multinomial
+    covariance) and variances n p (1 - p) (z-tests at alpha = 1e-3; 2^14 points of one
+    scrambling, which are marginally uniform; i.i.d. reference laws, conservative for
+    quasi-random points)."""
     p, n = np.array([0.4, 0.3, 0.2, 0.1]), 50
     counts = sufficient_stats.class_counts(sobol_class_noise(rng, 2**14, 2, 4), n, p)
     assert np.all(counts.sum(axis=1) == n) and np.all(counts >= 0)

@@ -8,7 +8,8 @@ ray (:func:`numerics.gaussian_mixtures.minimizer.class_ray`), split as
     alpha_c(N) - c = [alpha_c(N) - alpha_c(inf)] + [alpha_c(inf) - c].
 
 * The first bracket (the *gap*) is estimated on common draws with an antithetic twin and a
-  count control variate; its relative error is flat in N (quick budget: 0.3-1.1%) and
+  count control variate, the label averaged out; its relative error is flat in N (quick budget:
+  0.3-0.9%) and
   enters the fit's weights and covariance.  Its log-log slope in N (1/N and 1/N^2
   correction terms, over N >= 4 c^2: :func:`checks.gaussian_mixtures.classes.asymptotic_window`)
   must be <= -1.
@@ -74,8 +75,9 @@ def _limit_outcome(prior: MixturePrior, ray: ClassRay, label: str, confidence: f
     return Outcome(
         name=f"alpha_c(inf) = c (c={prior.classes})", setting=label, statistic=ray.alpha_inf,
         uncertainty={"stderr": ray.alpha_inf_se, "confidence": confidence,
-                     "method": "Monte Carlo root of the N = inf first-order condition "
-                               "(Rao-Blackwellised over the label), influence-function SE"},
+                     "method": "root of the N = inf first-order condition on Monte Carlo tasks, the "
+                               "label averaged out: exact per sample under the paper's law "
+                               "(SE = rounding), Monte Carlo off it (influence-function SE)"},
         decision=Decision(equivalent(float(prior.classes), margin, reason),
                           (ray.alpha_inf - half, ray.alpha_inf + half), confidence, Quantile.NORMAL),
         evidence={"classes": prior.classes, "claimed": prior.classes}, figure="limit",

@@ -65,6 +65,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
     exact = reducible(prior)
     if exact:  # the axes by quadrature (SPEC §C.2): deterministic, errors ~1e-11
         scale = float(np.abs(prior.precision).max())
+
         def tv_n(k: int) -> tuple[float, float]:
             return _tv_at(prior, stars[k].alpha, stars[k].error_estimate / scale)
 
@@ -102,8 +103,8 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
                 stderr = float(np.hypot(np.hypot(*(weights * se[-2:])), value - previous))
                 how = "the grid's quadrature; error: quadrature and |change from the previous pair|"
             else:
-                values, _ = richardson(x, (per_sample[x[0]], per_sample[x[1]]), order)
-                value, stderr = values.mean(), values.std(ddof=1) / math.sqrt(values.size)
+                limits, _ = richardson(x, (per_sample[x[0]], per_sample[x[1]]), order)
+                value, stderr = limits.mean(), limits.std(ddof=1) / math.sqrt(limits.size)
                 how = "per sample on common draws"
             out.append(constant_reading(
                 f"{name} (beyond the paper)", setting.label, float(value), float(stderr), constant, 0.0,
@@ -113,7 +114,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
 
 
 #: correction terms of the quadrature axes' rate fits: exact points resolve more of the series
-#: (as A3's), and the quick grid's nine points leave five degrees of freedom
+#: (as A3's), and the quick grid's nine points leave four degrees of freedom
 CORRECTION_TERMS = 3
 
 

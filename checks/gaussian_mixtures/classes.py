@@ -44,10 +44,15 @@ def _sweep(template: MixturePrior, classes: tuple[int, ...]) -> list[MixturePrio
     return [template.with_(classes=c, norm_scales=None, class_prior=None) for c in classes]
 
 
-#: the smallest c the exponent-of-c fits use: from c = 2 the 1/c and 1/c^2 corrections do
-#: not absorb the pre-asymptotic curvature (Birge ratios 2.4, 2.8 and 1.0 for |g1|/c, C_N and
-#: C_M over c = 2..1024), from c = 8 they do (1.0, 1.0, 1.0; fitted exponents within 0.002
-#: of those from c = 32), at 10^5 draws per c, seed c
+#: the smallest c the exponent-of-c fits use.  Their corrections are powers of 1/c: each
+#: constant is an expectation of smooth functions of softmax-weighted averages over the c
+#: i.i.d. means (g1's F0'' and F1', C_M's variances; C_N's |.| is of such an average minus one
+#: term, smooth in expectation), and the expectation of a smooth function of an average of c
+#: i.i.d. terms has an expansion in 1/c (the 1/sqrt(c) fluctuations enter squared); the
+#: query's own mean is one term of c, another 1/c.  From c = 2 the 1/c and 1/c^2 corrections
+#: do not absorb the pre-asymptotic curvature (Birge ratios 2.4, 2.8 and 1.0 for |g1|/c, C_N
+#: and C_M over c = 2..1024), from c = 8 they do (1.0, 1.0, 1.0; fitted exponents within
+#: 0.002 of those from c = 32), at 10^5 draws per c, seed c
 CONSTANT_FIT_START = 8
 
 

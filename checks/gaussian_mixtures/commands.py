@@ -62,6 +62,7 @@ def _setting_options(q: argparse.ArgumentParser) -> None:
     memory_option(q)
     debug_option(q)
 
+
 def add_commands(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Namespace], int]]:
     """``minimizer`` and ``tv`` on the CLI's subparsers; their handlers by name."""
     lengths = f"a positive integer <= 2^53 ({MAX_PROMPT_LENGTH}) or inf"
@@ -195,8 +196,6 @@ def _cmd_tv(args: argparse.Namespace) -> int:
     print(f"  {plus_minus(float(est.value), float(est.stderr))} "
           f"(Monte Carlo over {args.samples} draws; ± one standard error)")
     return 0
-
-
 
 
 def _cmd_constants(args: argparse.Namespace) -> int:

@@ -64,9 +64,10 @@ CONTROLS: tuple[Control, ...] = (
             lambda b: Setting("c=4, p=(0.4,0.3,0.2,0.1)", _mixture(b, class_prior=(0.4, 0.3, 0.2, 0.1)))),
     Control("A3m-rate-too-fast", "A3m", "claimed rate O(c/N^2) instead of O(c/N)", Verdict.FAIL,
             lambda b: Setting("claim O(c/N^2)", _mixture(b), n_order=-2.0)),
-    Control("A3m-c-rate-too-fast", "A3m", "claimed max|G_ij| = O(1/N) with no growth in c (c^0)",
-            Verdict.FAIL,
-            lambda b: Setting("claim O(c^0/N)", _mixture(b), classes=b.classes, g_c_order=0.0)),
+    Control("A3m-c-rate-too-fast", "A3m",
+            "claimed max|G_ij| = O(c^0.8/N): growth in c claimed 0.2 slower than the c^1 measured, "
+            "twice the slope tolerance", Verdict.FAIL,
+            lambda b: Setting("claim O(c^0.8/N)", _mixture(b), classes=b.classes, g_c_order=0.8)),
     Control("A5m-unequal-norms", "A5m", "c = 4, one mean at half the Lambda^-1-norm", Verdict.FAIL,
             lambda b: Setting("c=4, scales (1,1,1,0.5)", _mixture(b, norm_scales=(1, 1, 1, 0.5)))),
     Control("A5m-unbalanced", "A5m", "c = 4, class prior (0.4, 0.3, 0.2, 0.1)", Verdict.FAIL,

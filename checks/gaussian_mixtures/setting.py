@@ -86,7 +86,8 @@ class Budget:
     a2_steps: int = 60
     classes: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16)  # c values of the multi-class claims
     class_dim: int = 3
-    # the pre-asymptotic range grows with c (checks.common.asymptotic_window): c = 16 fits N >= 256
+    # the pre-asymptotic range grows with c (checks.gaussian_mixtures.classes.asymptotic_window):
+    # c = 16 fits N >= 1024
     class_n_grid: tuple[int, ...] = geometric(64, 262144)
     class_m_grid: tuple[int, ...] = geometric(16, 65536)  # test prompt lengths of A5m's M-slopes
     # c values of the constants g1(c), C_N(c), C_M(c) and the exponent-of-c fits on them: the

@@ -1,5 +1,5 @@
 """The asymptotic constants of paper A's c-class claims by Monte Carlo at N = inf and M = inf
-(issue 13; claims A3m and A5m): ``g1(c)`` in ``alpha_c(N) = c + g1(c)/N + O(N^-3/2)``,
+(issue 13; claims A3m and A5m): ``g1(c)`` in ``alpha_c(N) = c + g1(c)/N + O(N^-2)``,
 ``C_N(c) = lim N E[TV](N, M = inf)`` and ``C_M(c) = lim sqrt(M) E[TV](N = inf, M)``.
 
 :mod:`theory.gaussian_mixtures.class_expansion` derives the integrands; given a task and a
@@ -59,14 +59,14 @@ def integrands(m: np.ndarray, w2: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _projections(rng: np.random.Generator, size: int, d: int, c: int, snr: float
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """``m_k = mu_k^T w`` and ``|w|^2`` for ``size`` whitened tasks and queries of the paper's
-    law: ``mu_k = R u_k``, u_k uniform on the sphere, query class uniform, ``w = mu_y + z``."""
-    g = rng.standard_normal((size, c, d))
-    mu = snr * g / np.linalg.norm(g, axis=-1, keepdims=True)
-    y = rng.integers(c, size=size)
-    w = mu[np.arange(size), y] + rng.standard_normal((size, d))
+def projections(prior: MixturePrior, rng: np.random.Generator, size: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``m_k = mu_k^T w`` and ``|w|^2`` for ``size`` whitened tasks and queries of ``prior``'s
+    law (its means with Lambda = I: ``mu_k = R u_k``; the query class uniform, ``w = mu_y + z``)."""
+    g = rng.standard_normal((size, prior.classes, prior.d))
+    mu = prior.with_(cov=None, test_cov=None).means(g)
+    y = rng.integers(prior.classes, size=size)
+    w = mu[np.arange(size), y] + rng.standard_normal((size, prior.d))
     return np.einsum("bkd,bd->bk", mu, w), np.einsum("bd,bd->b", w, w)
 
 
@@ -80,7 +80,7 @@ def class_constants(prior: MixturePrior, rng: np.random.Generator, size: int) ->
     chunk = max(1, CHUNK_ELEMENTS // c)
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, size, chunk):
-        values = integrands(*_projections(rng, min(chunk, size - start), prior.d, c, prior.snr))
+        values = integrands(*projections(prior, rng, min(chunk, size - start)))
         for key, value in values.items():
             parts.setdefault(key, []).append(value)
     f = {key: np.concatenate(v) for key, v in parts.items()}

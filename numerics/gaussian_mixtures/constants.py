@@ -15,6 +15,7 @@ TV and alpha are invariant under whitening (SPEC §C.2).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,8 @@ def tv_n_integral(prior: TaskPrior, n_angle: int = 64) -> float:
     for c, weight in zip(cs, wc, strict=True):
         mp, mm = _plane(float(c), prior.snr)
         m = (mp - mm) / 2
+        if not np.any(m):  # mu_plus = mu_minus (d = 1, angle 0): X0 = 0, and so is |X0| sigma'
+            continue
         for y, mu in ((1.0, mp), (-1.0, mm)):
             total += weight * 0.5 * qr.normal_expectation(lambda x: float(f_n(x)), y * m @ mu,
                                                         float(np.linalg.norm(m)))
@@ -98,17 +101,20 @@ def tv_m_constant(prior: TaskPrior, n_angle: int = 64) -> float:
         mp, mm = _plane(float(c), prior.snr)
         m, plus = (mp - mm) / 2, (mp + mm) / 2
         norm_m, norm_plus = float(np.linalg.norm(m)), float(np.linalg.norm(plus))
-        e_a = m / norm_m
+        # m = 0 only at d = 1 with mu_plus = mu_minus: then w lies along mu_plus + mu_minus
+        e_a = m / norm_m if norm_m > 0 else plus / norm_plus
         e_b = plus / norm_plus if norm_plus > 0 else np.array([-e_a[1], e_a[0]])
         kappa = 1 + norm_plus**2
         for y, mu in ((1.0, mp), (-1.0, mm)):
             k = max(d - 2, 0) if d >= 2 else 0
             mean_b = float(e_b @ mu) if d >= 2 else 0.0
             scale = kappa if d >= 2 else 0.0
+            # d = 1: w = w_a e_a and Q = (1 + (plus . e_a)^2) w_a^2
+            line = math.sqrt(1 + float(plus @ e_a) ** 2)
 
             def f(a: float, y: float = y, mean_b: float = mean_b, scale: float = scale, k: int = k,
-                  norm_m: float = norm_m) -> float:
-                root = _root_mean(a, mean_b, scale, k) if (scale or k) else abs(a)
+                  norm_m: float = norm_m, line: float = line) -> float:
+                root = _root_mean(a, mean_b, scale, k) if (scale or k) else line * abs(a)
                 return float(f_m(y * norm_m * a, root**2))
 
             total += weight * 0.5 * qr.normal_expectation(f, float(e_a @ mu), 1.0)
@@ -123,6 +129,9 @@ def constants(prior: TaskPrior) -> Constants:
     fine, coarse = g1(prior, 160, 64), g1(prior, 120, 48)
     n_fine, n_coarse = tv_n_integral(prior, 32), tv_n_integral(prior, 24)
     m_fine, m_coarse = tv_m_constant(prior, 24), tv_m_constant(prior, 16)
+
+    if not all(np.isfinite(v) for v in (fine, coarse, n_fine, n_coarse, m_fine, m_coarse)):
+        raise ArithmeticError(f"constants: a quadrature gave a non-finite value for {prior.describe()}")
 
     def error(a: float, b: float) -> float:
         # the resolutions' difference, at least the nested adaptive quadratures' tolerance

@@ -13,7 +13,9 @@ Given the task and the query, z1 has mean 0 and covariance
 
     S = diag(p (m^2 + |w|^2)) - (p m)(p m)^T ,
 
-and z2 has mean 0.  So the expected loss is ``F0(alpha) + F1(alpha)/N + O(N^-3/2)`` with
+and z2 has mean 0.  The lambda^3 terms vanish in expectation to leading order (e is Gaussian,
+so its odd moments are 0, and the counts' third moment is ``E delta^3 = O(N^-1/2)``), so the
+expected loss is ``F0(alpha) + F1(alpha)/N + O(N^-2)`` with
 ``F0 = E l(alpha z0)`` and ``F1 = (alpha^2/2) E tr(H(alpha z0) S)``, ``H(z) = diag(pi) -
 pi pi^T`` the Hessian of ``l(z, k) = logsumexp(z) - z_k``.  Since ``F0'(c) = 0``
 (:mod:`theory.gaussian_mixtures.minimizer`), ``alpha_c(N) = c + g1(c)/N + ...`` with
