@@ -47,6 +47,13 @@ def crn_grid(values: Callable[[float], np.ndarray], grid: tuple[float, ...]
     return samples.mean(axis=0), np.atleast_2d(np.cov(samples, rowvar=False)) / samples.shape[0]
 
 
+def affordable_terms(points: int, most: int) -> int:
+    """The correction terms a rate fit on ``points`` points affords, at most ``most``: slope,
+    intercept and the terms leave a degree of freedom (a short grid, the smoke profile's
+    five points, fits fewer)."""
+    return max(1, min(most, points - 3))
+
+
 def points_needed(correction: bool, correction_terms: int = 2) -> int:
     """Points a rate fit needs: slope, intercept and the correction terms, plus one degree of
     freedom to judge the fit (at least 4)."""

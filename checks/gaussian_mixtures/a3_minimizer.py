@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from checks.common import per_check_confidence, rate_outcome
+from checks.common import affordable_terms, per_check_confidence, rate_outcome
 from checks.context import RunContext
 from checks.decision import Decision, Quantile, equivalent
 from checks.gaussian_mixtures.setting import SLOPE_TOLERANCE_REASON, Budget, Setting
@@ -57,8 +57,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
     del rng  # deterministic: quadrature
     tab = g_table(setting, budget)
     usable = tab["G_error"] <= ERROR_FRACTION * tab["max_abs_G"]
-    # a short grid (the smoke profile's five points) affords fewer terms, keeping one dof
-    terms = max(1, min(CORRECTION_TERMS, int(usable.sum()) - 3))
+    terms = affordable_terms(int(usable.sum()), CORRECTION_TERMS)
     out = rate_outcome(
         "slope of max|G_ij| in N", setting.label, tab["n"][usable], tab["max_abs_G"][usable],
         tab["G_error"][usable], claimed=setting.n_order, correction=1.0, correction_terms=terms,

@@ -31,7 +31,14 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
-from checks.common import constant_reading, crn_grid, per_check_confidence, rate_outcome, richardson
+from checks.common import (
+    affordable_terms,
+    constant_reading,
+    crn_grid,
+    per_check_confidence,
+    rate_outcome,
+    richardson,
+)
 from checks.context import RunContext
 from checks.decision import Decision, Quantile, at_most
 from checks.gaussian_mixtures.setting import SLOPE_TOLERANCE_REASON, Budget, Setting
@@ -74,7 +81,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
     else:
         values = {"N": crn_grid(axis_n.__getitem__, budget.n_grid),
                   "M": crn_grid(axis_m.__getitem__, budget.m_grid)}
-    terms = CORRECTION_TERMS if exact else 2
+    terms = affordable_terms(min(len(budget.n_grid), len(budget.m_grid)), CORRECTION_TERMS) if exact else 2
     method = (f"quadrature (error estimates), sandwich WLS, {terms} correction terms" if exact
               else "CRN Monte Carlo covariance, sandwich WLS")
     in_n, in_m = (rate_outcome(f"slope of E[TV] in {axis} ({other} = inf)", setting.label,
@@ -90,32 +97,38 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
                          x_name="N (M = N^2)", method="CRN Monte Carlo covariance, sandwich WLS", **common)
     out = [in_n, in_m, joint,
            _ratio_outcome(prior, noise, w_of, axis_n, axis_m, budget, setting, conf)]
-    if prior.satisfies_paper_assumptions:
-        k = constants(prior)
-        for axis, grid, per_sample, order, constant, name in (
-                ("N", budget.n_grid, axis_n, 1.0, k.tv_n.value, "N E[TV](N, M = inf) -> C_N"),
-                ("M", budget.m_grid, axis_m, 0.5, k.tv_m.value, "sqrt(M) E[TV](N = inf, M) -> C_M")):
-            x = (grid[-2], grid[-1])
-            if exact:  # the error: the quadrature's, and the remainder (from the last three points)
-                y, se = values[axis]
-                value, weights = richardson(x, (y[-2], y[-1]), order)
-                previous, _ = richardson((grid[-3], grid[-2]), (y[-3], y[-2]), order)
-                stderr = float(np.hypot(np.hypot(*(weights * se[-2:])), value - previous))
-                how = "the grid's quadrature; error: quadrature and |change from the previous pair|"
-            else:
-                limits, _ = richardson(x, (per_sample[x[0]], per_sample[x[1]]), order)
-                value, stderr = limits.mean(), limits.std(ddof=1) / math.sqrt(limits.size)
-                how = "per sample on common draws"
-            out.append(constant_reading(
-                f"{name} (beyond the paper)", setting.label, float(value), float(stderr), constant, 0.0,
-                CONSTANT_MARGIN * constant, CONSTANT_REASON, conf,
-                f"Richardson in x^-{order:g} from x = {x[0]}, {x[1]}, {how} (the constant by quadrature)"))
+    if exact:  # both sides exact: the quadrature axes against the quadrature constants
+        out += _constant_readings(prior, setting.label, values, budget, conf)
     return out
 
 
 #: correction terms of the quadrature axes' rate fits: exact points resolve more of the series
 #: (as A3's), and the quick grid's nine points leave four degrees of freedom
 CORRECTION_TERMS = 3
+
+
+def _constant_readings(prior: TaskPrior, label: str, values: dict, budget: Budget, conf: float
+                       ) -> list[Outcome]:
+    """``N E[TV](N, inf)`` and ``sqrt(M) E[TV](inf, M)`` Richardson-extrapolated from each
+    quadrature axis' two largest points, against C_N and C_M
+    (:mod:`numerics.gaussian_mixtures.constants`); the error is the quadrature's and the
+    remainder, the change from the previous pair of points."""
+    k = constants(prior)
+    out = []
+    for axis, grid, order, constant, name in (
+            ("N", budget.n_grid, 1.0, k.tv_n.value, "N E[TV](N, M = inf) -> C_N"),
+            ("M", budget.m_grid, 0.5, k.tv_m.value, "sqrt(M) E[TV](N = inf, M) -> C_M")):
+        y, se = values[axis]
+        x = (grid[-2], grid[-1])
+        value, weights = richardson(x, (y[-2], y[-1]), order)
+        previous, _ = richardson((grid[-3], grid[-2]), (y[-3], y[-2]), order)
+        stderr = float(np.hypot(np.hypot(*(weights * se[-2:])), value - previous))
+        out.append(constant_reading(
+            f"{name} (beyond the paper)", label, float(value), stderr, constant, 0.0,
+            CONSTANT_MARGIN * constant, CONSTANT_REASON, conf,
+            f"Richardson in x^-{order:g} from x = {x[0]}, {x[1]} of the quadrature axis; error: the "
+            "quadrature's and the change from the previous pair (the constant by quadrature)"))
+    return out
 
 
 def _tv_at(prior: TaskPrior, alpha: float, alpha_error: float) -> tuple[float, float]:
