@@ -10,6 +10,7 @@ command could not complete.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -20,7 +21,8 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from checks.arguments import Parser, UsageError, debug_option, memory_option, seed
+from checks import calibrate as calibration
+from checks.arguments import Parser, UsageError, debug_option, integer, memory_option, seed
 from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
 from checks.interrupt import Interrupted, check_pending, interruptible
 from checks.junit import junit_incomplete, junit_xml
@@ -89,7 +91,31 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     rep.add_argument("directory", type=Path, metavar="DIR",
                      help="a report directory that a run wrote (it holds report.json)")
     debug_option(rep)
-    commands = {"run": _cmd_run, "report": _cmd_report}
+    c = sub.add_parser("calibrate", help="the suite's error rates: every selected claim and control "
+                                         "over many seeds, with exact bounds (resumable with --cache)",
+                       epilog="exit status: 0 done; 2 bad input; 4 interrupted (finished cells are kept "
+                              "in --cache)")
+    c.add_argument("--profile", choices=PROFILE_NAMES, default="quick",
+                   help="budget of every cell (as for run); default %(default)s")
+    c.add_argument("--claims", type=_claims, default=list(all_claims()), metavar="IDS",
+                   help="comma-separated claim ids; their controls come with them; default: all")
+    c.add_argument("--seeds", type=integer, required=True, metavar="K",
+                   help="number of seeds: an integer >= 1 (required)")
+    c.add_argument("--first-seed", type=seed, default=0, metavar="S",
+                   help="the seeds are S, S+1, ..., S+K-1: an integer >= 0; default %(default)s")
+    c.add_argument("--jobs", type=integer, default=1, metavar="J",
+                   help="local worker processes: an integer >= 1; default %(default)s")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a Dask distributed scheduler (e.g. tcp://host:8786) to send the cells to "
+                        "instead of local processes (needs the dask extra); default: none")
+    c.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                   help="directory of finished cells, keyed by the code's hash, the profile, the check "
+                        "and the seed: a rerun reuses them; default: none")
+    c.add_argument("--json", action="store_true",
+                   help="print the per-seed verdicts, the counts and bounds, and the cells computed "
+                        "and reused as JSON")
+    debug_option(c)
+    commands = {"run": _cmd_run, "report": _cmd_report, "calibrate": _cmd_calibrate}
     for paper in PAPERS:
         commands.update(paper.commands(sub))
     return p, commands
@@ -182,6 +208,41 @@ def _cmd_report(args: argparse.Namespace) -> int:
         target.publish()
     print(f"report redrawn in {target.target}: report.html, report.md (figures/)")
     return report["exit_status"]
+
+
+def _executor(args: argparse.Namespace, stack: contextlib.ExitStack):
+    """The executor of ``calibrate``'s cells, closed (with its Dask client) when ``stack`` is."""
+    if args.scheduler is None:
+        executor = calibration.local_executor(args.jobs)
+        return None if executor is None else stack.enter_context(executor)
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("scheduler", "needs Dask distributed: pip install 'icl-verify[dask]'") from None
+    try:
+        return stack.enter_context(Client(args.scheduler, timeout=10)).get_executor()
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConfigError("scheduler", f"cannot reach a Dask scheduler at {args.scheduler!r} "
+                                       f"({err})") from None
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    if args.seeds < 1:
+        raise ConfigError("seeds", f"must be >= 1, got {args.seeds}")
+    if args.jobs < 1:
+        raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    todo = calibration.cells(args.claims, args.profile, seeds)
+    with contextlib.ExitStack() as stack:
+        executor = _executor(args, stack)
+        with Progress(sys.stderr) as progress:
+            results, counts = calibration.sweep(todo, executor, args.cache, progress)
+    summary_ = calibration.summarise(results, seeds) | {"cells": counts}
+    if args.json:
+        print(json.dumps(summary_, indent=1))
+        return 0
+    print(calibration.table(summary_))
+    return 0
 
 
 def _say(line: str) -> None:

@@ -59,6 +59,11 @@ from numerics.gaussian_mixtures.sufficient_stats import draw_noise, sample
     (["minimizer", "--d", "2", "--N", "8", "--max-memory", "0"], "--max-memory"),
     (["run", "--claims", "A3m", "--classes", "200"], "--classes"),
     (["run", "--profile", "smoke", "--claims", "A3m", "--classes", "9"], "--classes"),
+    (["calibrate", "--seeds", "0"], "--seeds"),
+    (["calibrate", "--seeds", "2", "--jobs", "0"], "--jobs"),
+    (["calibrate", "--seeds", "2", "--claims", "A9"], "--claims"),
+    (["calibrate"], "--seeds"),
+    (["calibrate", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
     (["constants", "--d", "0"], "--d"),
     (["constants", "--d", "3", "--classes", "1"], "--classes"),
     (["constants", "--d", "3", "--classes", "4", "--samples", "2"], "--samples"),
@@ -141,7 +146,8 @@ def test_minimum_samples_are_stated_in_help(capsys) -> None:
     assert f">= {MIN_SAMPLES}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["run", "report", "minimizer", "tv", "constants", "softmax"])
+@pytest.mark.parametrize("command", ["run", "report", "calibrate", "minimizer", "tv", "constants",
+                                     "softmax"])
 def test_every_option_states_its_meaning_domain_and_default(command: str) -> None:
     parser, _ = cli._parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]

@@ -1,0 +1,90 @@
+"""``icl-verify calibrate`` (issue 14): the exact bounds, cells that reproduce a run, and a
+killed sweep that resumes from its cache without recomputing and without changing a result."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+from checks import calibrate
+from checks.runner import run
+
+
+def test_bounds_are_exact_clopper_pearson() -> None:
+    """0 failures in 300: the one-sided 95% upper bound is 1 - 0.05^(1/300) = 0.00994 (the
+    "rule of three"'s exact form); the lower bound of 300 detections in 300 is 0.05^(1/300);
+    otherwise the ends of scipy's exact two-sided 90% interval."""
+    assert calibrate.upper_bound(0, 300) == pytest.approx(1 - 0.05 ** (1 / 300), rel=1e-12)
+    assert calibrate.lower_bound(300, 300) == pytest.approx(0.05 ** (1 / 300), rel=1e-12)
+    interval = stats.binomtest(7, 120).proportion_ci(confidence_level=0.90, method="exact")
+    assert calibrate.upper_bound(7, 120) == pytest.approx(interval.high, rel=1e-10)
+    assert calibrate.lower_bound(7, 120) == pytest.approx(interval.low, rel=1e-10)
+    assert calibrate.upper_bound(5, 5) == 1.0 and calibrate.lower_bound(0, 5) == 0.0
+
+
+def test_a_cell_is_what_a_run_computes() -> None:
+    """Each cell, computed alone, has the verdicts a whole run with its seed gives."""
+    whole = run(["A4"], "smoke", 3)
+    results, counts = calibrate.sweep(calibrate.cells(["A4"], "smoke", [3]), None, None)
+    assert counts == {"computed": 2, "cached": 0}
+    by_id = {c.check: r for c, r in results.items()}
+    for check in [*whole.claims, *(c.result for c in whole.controls)]:
+        assert by_id[check.id]["outcomes"] == {o.name: o.verdict.value for o in check.outcomes}
+
+
+def _calibrate(*args: str) -> list[str]:
+    return [sys.executable, "-m", "checks.cli", "calibrate", "--profile", "smoke", "--claims", "A4",
+            "--seeds", "3", "--json", *args]
+
+
+def test_a_killed_sweep_resumes_from_its_cache(tmp_path: Path) -> None:
+    """Kill a sweep once its first cell is stored, start it again: the stored cells are
+    reused, the rest computed, and the result is the uninterrupted sweep's."""
+    cache = tmp_path / "cache"
+    sweep = subprocess.Popen(_calibrate("--cache", str(cache)), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(cache.rglob("output.pkl")) and time.monotonic() < deadline and sweep.poll() is None:
+        time.sleep(0.05)
+    sweep.send_signal(signal.SIGKILL)
+    sweep.wait()
+    stored = len(list(cache.rglob("output.pkl")))
+    assert 1 <= stored < 6, stored  # killed part-way: some, not all, of the 6 cells
+    resumed = json.loads(subprocess.run(_calibrate("--cache", str(cache)), capture_output=True,
+                                        text=True, check=True).stdout)
+    assert resumed["cells"] == {"computed": 6 - stored, "cached": stored}
+    fresh = json.loads(subprocess.run(_calibrate("--jobs", "2"), capture_output=True, text=True,
+                                      check=True).stdout)
+    assert resumed["per_seed"] == fresh["per_seed"] and resumed["outcomes"] == fresh["outcomes"]
+
+
+def test_a_dask_cluster_gives_the_local_result(capsys) -> None:
+    """``--scheduler``: the cells go to a Dask cluster (here a LocalCluster of two worker
+    processes) and the answer is the local one's."""
+    distributed = pytest.importorskip("distributed")
+    from checks import cli
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        assert cli.main(["calibrate", "--profile", "smoke", "--claims", "A4", "--seeds", "2", "--json",
+                         "--scheduler", cluster.scheduler_address]) == 0
+        on_dask = json.loads(capsys.readouterr().out)
+    assert cli.main(["calibrate", "--profile", "smoke", "--claims", "A4", "--seeds", "2", "--json"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert on_dask == local
+
+
+def test_without_dask_the_scheduler_option_says_how_to_install_it(monkeypatch, capsys) -> None:
+    from checks import cli
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    assert cli.main(["calibrate", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:8786"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scheduler" in err[0] and "pip install 'icl-verify[dask]'" in err[0]
