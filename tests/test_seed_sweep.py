@@ -1,18 +1,29 @@
-"""Opt-in (``pytest --runslow``): the quick profile's gating checks over 100 seeds.
+"""Opt-in (``pytest --runslow``): the calibration of issue 14 -- the quick profile's claims and
+controls over 300 seeds through ``icl-verify calibrate``'s machinery, with the exact one-sided
+95% bounds the suite targets: false-FAIL <= 1% for every claim, detection >= 99% for every
+control (300 clean seeds are the fewest that can show either).  Hours on 2 cores; set
+``ICL_CALIBRATION_CACHE`` to a directory to resume an interrupted run."""
 
-False-FAIL rate of every claim <= 1% and detection rate of every control >= 99%.  Takes
-about an hour on 2 cores; the closing note of issue 2 gives the measured table.
-"""
+import os
+from pathlib import Path
 
 import pytest
 
-from tests.seed_sweep import sweep
+from checks import calibrate
+from checks.papers import all_claims
+
+SEEDS = 300
 
 
 @pytest.mark.slow
-def test_false_fail_and_detection_rates() -> None:
-    out = sweep("quick", seeds=100, jobs=2)
-    for cid, rates in out["claims"].items():
-        assert rates["fail_rate"] <= 0.01, (cid, rates)
-    for cid, rates in out["controls"].items():
-        assert rates["detection_rate"] >= 0.99, (cid, rates)
+def test_false_fail_and_detection_bounds() -> None:
+    cache = os.environ.get("ICL_CALIBRATION_CACHE")
+    seeds = list(range(SEEDS))
+    with calibrate.local_executor(2) as executor:
+        results, _ = calibrate.sweep(calibrate.cells(all_claims(), "quick", seeds), executor,
+                                     None if cache is None else Path(cache))
+    for row in calibrate.summarise(results, seeds)["outcomes"]:
+        if row["kind"] == "claim":
+            assert row["false_fail_upper_bound"] <= 0.01, row
+        else:
+            assert row["detection_lower_bound"] >= 0.99, row
