@@ -27,9 +27,8 @@ from pathlib import Path
 
 from scipy import stats
 
-from checks.context import RunContext
 from checks.papers import PAPERS, selection
-from checks.runner import run_check
+from checks.runner import check_cell
 
 #: the confidence of the one-sided exact bounds
 BOUND_LEVEL = 0.95
@@ -74,17 +73,12 @@ def compute_cell(cell: Cell, version: str) -> dict:
     """The cell's verdict and its outcomes' verdicts (``version`` is the code's hash: it enters
     the cache's address only)."""
     del version
-    paper = next(p for p in PAPERS if p.id == cell.paper)
-    budget = paper.profiles[cell.profile]
-    context = RunContext(cell.seed)
+    result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed)
+    out = {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes}}
     if cell.is_control:
-        control = next(c for c in paper.controls if c.id == cell.check)
-        result = run_check(paper, control.check_id, [control.make(budget)], budget, context, control.id)
-        return {"verdict": result.verdict.value, "detected": result.verdict is control.expected,
-                "outcomes": {o.name: o.verdict.value for o in result.outcomes}}
-    result = run_check(paper, cell.check, paper.base_settings(cell.check, budget, {}), budget, context,
-                       cell.check)
-    return {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes}}
+        control = next(c for p in PAPERS if p.id == cell.paper for c in p.controls if c.id == cell.check)
+        out["detected"] = result.verdict is control.expected
+    return out
 
 
 def _cached(directory: Path | None) -> Callable[[Cell, str], dict]:

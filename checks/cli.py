@@ -82,6 +82,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                    help="check every option and claim the report directory (its parent and lock file "
                         "are created), print what would run, and exit 0 without computing or writing "
                         "a report")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a Dask distributed scheduler (e.g. tcp://host:8786) to spread the checks over, "
+                        "each with its own streams, so the results are the same (needs the dask "
+                        "extra); default: none, every check in this process")
     memory_option(r)
     debug_option(r)
 
@@ -159,9 +163,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 return ExitStatus.OK
             try:
                 try:
-                    with Progress(sys.stderr) as progress:
+                    with contextlib.ExitStack() as stack, Progress(sys.stderr) as progress:
                         result = run(args.claims, args.profile, args.seed, progress=progress,
-                                     options=options)
+                                     options=options, executor=_executor(args.scheduler, 1, stack))
                         progress.stage(f"writing the report to {target.target}")
                 except ConfigError as err:  # the input was valid: a check's own setting failed
                     raise Incomplete(f"a check could not compute its own setting: {err.reason}") from err
@@ -210,19 +214,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return report["exit_status"]
 
 
-def _executor(args: argparse.Namespace, stack: contextlib.ExitStack):
-    """The executor of ``calibrate``'s cells, closed (with its Dask client) when ``stack`` is."""
-    if args.scheduler is None:
-        executor = calibration.local_executor(args.jobs)
+def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack):
+    """Where checks run: a Dask cluster's executor at ``scheduler``, else ``jobs`` local
+    processes (None: this process); closed, with its Dask client, when ``stack`` is."""
+    if scheduler is None:
+        executor = calibration.local_executor(jobs)
         return None if executor is None else stack.enter_context(executor)
     try:
         from distributed import Client
     except ImportError:
         raise ConfigError("scheduler", "needs Dask distributed: pip install 'icl-verify[dask]'") from None
     try:
-        return stack.enter_context(Client(args.scheduler, timeout=10)).get_executor()
+        return stack.enter_context(Client(scheduler, timeout=10)).get_executor()
     except (OSError, TimeoutError, ValueError) as err:
-        raise ConfigError("scheduler", f"cannot reach a Dask scheduler at {args.scheduler!r} "
+        raise ConfigError("scheduler", f"cannot reach a Dask scheduler at {scheduler!r} "
                                        f"({err})") from None
 
 
@@ -234,7 +239,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     todo = calibration.cells(args.claims, args.profile, seeds)
     with contextlib.ExitStack() as stack:
-        executor = _executor(args, stack)
+        executor = _executor(args.scheduler, args.jobs, stack)
         with Progress(sys.stderr) as progress:
             results, counts = calibration.sweep(todo, executor, args.cache, progress)
     summary_ = calibration.summarise(results, seeds) | {"cells": counts}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,37 +92,54 @@ class RunResult:
         return self.exit_status is ExitStatus.OK
 
 
+def check_cell(paper_id: str, check: str, is_control: bool, profile: str, seed: int,
+               options: Mapping[str, Any] | None = None, context: RunContext | None = None) -> CheckResult:
+    """One claim (on its paper's base settings) or one control of paper ``paper_id`` at
+    ``profile``; with no ``context``, a fresh one for ``seed`` (a cell computed alone draws the
+    numbers it draws in a whole run: streams are keyed by check id and shared law)."""
+    paper = next(p for p in PAPERS if p.id == paper_id)
+    budget = paper.profiles[profile]
+    context = RunContext(seed) if context is None else context
+    if is_control:
+        control = next(c for c in paper.controls if c.id == check)
+        return run_check(paper, control.check_id, [control.make(budget)], budget, context, control.id)
+    return run_check(paper, check, paper.base_settings(check, budget, dict(options or {})), budget,
+                     context, check)
+
+
 def run(claims: Iterable[str], profile: str, seed: int,
         progress: Callable[[int, int, str], None] = lambda *_: None,
-        options: Mapping[str, Any] | None = None) -> RunResult:
+        options: Mapping[str, Any] | None = None, executor: Executor | None = None) -> RunResult:
     """Every selected claim on its paper's base settings at the paper's budget for
     ``profile`` (``options``: the values of the papers' run options), then every control of
-    those claims; one :class:`RunContext` for the whole run.
+    those claims.
 
-    ``progress(done, total, label)`` is called before each check and once at the end."""
+    In this process (``executor`` None) one :class:`RunContext` serves the whole run, so checks
+    share what they can compute once; on an executor (a process pool, a Dask cluster) each
+    check is a cell with its own context, with the same results.
+    ``progress(done, total, label)`` is called before each check (in this process; as each
+    finishes on an executor) and once at the end."""
     options = dict(options or {})
     selected = selection(list(claims))
-    context = RunContext(seed)
     plan = [(paper, [c for c in selected if c in paper.claims],
              [c for c in paper.controls if c.claim in selected]) for paper in PAPERS]
     plan = [(p, cl, co) for p, cl, co in plan if cl]
-    total = sum(len(cl) + len(co) for _, cl, co in plan)
-    done, papers = 0, []
-    for paper, claim_ids, controls in plan:
-        budget = paper.profiles[profile]
-        results = []
-        for claim in claim_ids:
-            progress(done, total, f"claim {claim}")
-            results.append(run_check(paper, claim, paper.base_settings(claim, budget, options),
-                                     budget, context, claim))
-            done += 1
-        checked = []
-        for control in controls:
-            progress(done, total, f"control {control.id}")
-            result = run_check(paper, control.check_id, [control.make(budget)], budget, context,
-                               control.id)
-            checked.append(ControlResult(control, result))
-            done += 1
-        papers.append(PaperResult(paper, budget, results, checked))
+    jobs = [job for paper, claim_ids, controls in plan  # paper by paper, claims before controls
+            for job in [(paper.id, c, False) for c in claim_ids] + [(paper.id, c.id, True) for c in controls]]
+    total = len(jobs)
+    context = RunContext(seed)
+    results: dict[tuple[str, str, bool], CheckResult] = {}
+    if executor is None:
+        for job in jobs:
+            progress(len(results), total, f"{'control' if job[2] else 'claim'} {job[1]}")
+            results[job] = check_cell(*job, profile, seed, options, context)
+    else:
+        futures = {executor.submit(check_cell, *job, profile, seed, options): job for job in jobs}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            progress(len(results), total, f"finished {futures[future][1]}")
     progress(total, total, "done")
+    papers = [PaperResult(paper, paper.profiles[profile], [results[(paper.id, c, False)] for c in claim_ids],
+                          [ControlResult(c, results[(paper.id, c.id, True)]) for c in controls])
+              for paper, claim_ids, controls in plan]
     return RunResult(papers, context.computed)

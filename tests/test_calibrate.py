@@ -88,3 +88,26 @@ def test_without_dask_the_scheduler_option_says_how_to_install_it(monkeypatch, c
     assert cli.main(["calibrate", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:8786"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--scheduler" in err[0] and "pip install 'icl-verify[dask]'" in err[0]
+
+
+def _verdicts(report_dir: Path) -> str:
+    """report.json's papers, without the timings (which differ between any two runs)."""
+    papers = json.loads((report_dir / "report.json").read_text())["papers"]
+    for paper in papers:
+        for check in paper["claims"] + paper["controls"]:
+            check.pop("elapsed_s", None)
+    return json.dumps(papers, sort_keys=True)
+
+
+def test_run_on_a_dask_cluster_writes_the_same_report(tmp_path: Path) -> None:
+    """``run --scheduler``: each check a cell on the cluster, the report's verdicts, statistics
+    and evidence as in one process."""
+    distributed = pytest.importorskip("distributed")
+    from checks import cli
+
+    argv = ["run", "--profile", "smoke", "--claims", "A4,B3"]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        cli.main([*argv, "--report-dir", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address])
+    cli.main([*argv, "--report-dir", str(tmp_path / "local")])
+    assert _verdicts(tmp_path / "dask") == _verdicts(tmp_path / "local")
