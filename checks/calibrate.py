@@ -14,6 +14,10 @@ for its seed, so it draws exactly the numbers it draws in a whole ``run`` with t
 * **Rates.** True claims: FAIL, INCONCLUSIVE and PASS counts and the false-FAIL rate's exact
   (Clopper-Pearson) one-sided 95% upper bound; controls: detections and their exact one-sided
   95% lower bound.
+* **Seed-free checks** (quadrature, exact GD; :attr:`checks.paper.Paper.seed_free`) give the
+  same result on every seed, so many seeds of one are one trial: a claim with an instance rule
+  (:attr:`checks.paper.Paper.instance`) runs on a random instance per seed instead, and the
+  others run once and count as one trial.  The summary says which were varied.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from scipy import stats
 
+from checks.paper import Paper
 from checks.papers import PAPERS, selection
 from checks.runner import check_cell
 
@@ -45,14 +50,28 @@ class Cell:
     seed: int
 
 
+def varied(paper: Paper, check: str) -> bool:
+    """Whether a calibration varies ``check``'s instance with the seed (a seed-free claim of a
+    paper with an instance rule)."""
+    return check in paper.seed_free and check in paper.claims and paper.instance is not None
+
+
+def trials(paper: Paper, check: str, seeds: int) -> int:
+    """Independent trials of ``check`` in ``seeds`` seeds: one if it is seed-free and not varied."""
+    return 1 if check in paper.seed_free and not varied(paper, check) else seeds
+
+
 def cells(claims: Iterable[str], profile: str, seeds: Iterable[int]) -> list[Cell]:
-    """Every selected claim and every control of those claims, for every seed."""
+    """Every selected claim and every control of those claims, for every seed; a seed-free
+    check that is not varied by instance only for the first seed (the rest would repeat it)."""
     chosen = selection(list(claims))
     out = []
-    for seed in seeds:
+    for i, seed in enumerate(seeds):
         for paper in PAPERS:
-            out += [Cell(paper.id, c, False, profile, seed) for c in chosen if c in paper.claims]
-            out += [Cell(paper.id, c.id, True, profile, seed) for c in paper.controls if c.claim in chosen]
+            checks = [(c, False) for c in chosen if c in paper.claims]
+            checks += [(c.id, True) for c in paper.controls if c.claim in chosen]
+            out += [Cell(paper.id, c, is_control, profile, seed) for c, is_control in checks
+                    if i == 0 or trials(paper, c, 2) > 1]
     return out
 
 
@@ -73,7 +92,8 @@ def compute_cell(cell: Cell, version: str) -> dict:
     """The cell's verdict and its outcomes' verdicts (``version`` is the code's hash: it enters
     the cache's address only)."""
     del version
-    result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed)
+    result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed,
+                        vary_instance=True)
     out = {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes}}
     if cell.is_control:
         control = next(c for p in PAPERS if p.id == cell.paper for c in p.controls if c.id == cell.check)
@@ -145,14 +165,18 @@ def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
         name, is_control, paper = check
         rows = [r for c, r in results.items() if (c.check, c.is_control) == (name, is_control)]
         n = len(rows)
+        p = next(x for x in PAPERS if x.id == paper)
+        how = {"seed_free": name in p.seed_free, "varied_by_instance": varied(p, name)}
         if is_control:
             hits = sum(r["detected"] for r in rows)
-            outcomes.append({"id": name, "paper": paper, "kind": "control", "seeds": n, "detected": hits,
-                             "detection_lower_bound": lower_bound(hits, n), "level": BOUND_LEVEL})
+            outcomes.append({"id": name, "paper": paper, "kind": "control", "trials": n, **how,
+                             "detected": hits, "detection_lower_bound": lower_bound(hits, n),
+                             "level": BOUND_LEVEL})
         else:
             counts = {v: sum(r["verdict"] == v for r in rows) for v in ("FAIL", "INCONCLUSIVE", "PASS")}
-            outcomes.append({"id": name, "paper": paper, "kind": "claim", "seeds": n, **counts,
-                             "false_fail_upper_bound": upper_bound(counts["FAIL"], n), "level": BOUND_LEVEL})
+            outcomes.append({"id": name, "paper": paper, "kind": "claim", "trials": n, **how, **counts,
+                             "false_fail_upper_bound": upper_bound(counts["FAIL"], n),
+                             "level": BOUND_LEVEL})
     return {"seeds": len(seeds), "per_seed": per_seed, "outcomes": outcomes}
 
 
@@ -167,13 +191,17 @@ def table(summary: dict) -> str:
     level = f"{BOUND_LEVEL:.0%}"
     lines = [f"{summary['seeds']} seeds; exact one-sided {level} bounds (Clopper-Pearson)",
              f"{'claim':<28} {'FAIL':>5} {'INCONCL.':>9} {'PASS':>5}  false-FAIL rate <="]
+    def how(o: dict) -> str:
+        return " (instance varied)" if o["varied_by_instance"] else " (seed-free: 1 trial)" \
+            if o["seed_free"] else ""
+
     for o in (o for o in summary["outcomes"] if o["kind"] == "claim"):
         lines.append(f"{o['id']:<28} {o['FAIL']:>5} {o['INCONCLUSIVE']:>9} {o['PASS']:>5}  "
-                     f"{o['false_fail_upper_bound']:.4f}")
+                     f"{o['false_fail_upper_bound']:.4f}{how(o)}")
     lines.append(f"{'control':<28} {'detected':>21}  detection rate >=")
     for o in (o for o in summary["outcomes"] if o["kind"] == "control"):
-        lines.append(f"{o['id']:<28} {o['detected']:>14} of {o['seeds']:<4}  "
-                     f"{o['detection_lower_bound']:.4f}")
+        lines.append(f"{o['id']:<28} {o['detected']:>14} of {o['trials']:<4}  "
+                     f"{o['detection_lower_bound']:.4f}{how(o)}")
     cells = summary.get("cells")
     if cells:
         lines.append(f"cells: {cells['computed']} computed, {cells['cached']} reused from the cache")

@@ -98,7 +98,8 @@ class Paper:
     profile name (:data:`PROFILE_NAMES`); ``base_settings(claim, budget, options)`` the
     settings a claim runs on, given the values of the paper's ``run_options``;
     ``commands(subparsers)`` adds the paper's own subcommands and returns their handlers;
-    ``flags`` names the option behind a field of a :class:`numerics.config.ConfigError`.
+    ``flags`` names the option behind a field of a :class:`numerics.config.ConfigError`;
+    ``seed_free`` and ``instance`` tell a calibration what to vary (:mod:`checks.calibrate`).
     """
 
     id: str
@@ -119,6 +120,12 @@ class Paper:
     controls_spec: str = ""
     commands: Callable[[argparse._SubParsersAction], dict[str, Callable]] = field(
         default=lambda subparsers: {})
+    #: claims and controls whose result does not depend on the seed (quadrature, exact GD):
+    #: many seeds of one are one trial, so a calibration varies the claims' instance instead
+    seed_free: frozenset[str] = frozenset()
+    #: ``instance(claim, budget, rng)``: settings of a seed-free claim on a random instance
+    #: within the paper's assumptions (a calibration's trial); None: not varied
+    instance: Callable[[str, Any, np.random.Generator], list[Any]] | None = None
 
     def describe(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "source": self.source, "spec": self.spec,

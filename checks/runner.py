@@ -93,18 +93,25 @@ class RunResult:
 
 
 def check_cell(paper_id: str, check: str, is_control: bool, profile: str, seed: int,
-               options: Mapping[str, Any] | None = None, context: RunContext | None = None) -> CheckResult:
+               options: Mapping[str, Any] | None = None, context: RunContext | None = None,
+               vary_instance: bool = False) -> CheckResult:
     """One claim (on its paper's base settings) or one control of paper ``paper_id`` at
     ``profile``; with no ``context``, a fresh one for ``seed`` (a cell computed alone draws the
-    numbers it draws in a whole run: streams are keyed by check id and shared law)."""
+    numbers it draws in a whole run: streams are keyed by check id and shared law).
+
+    ``vary_instance``: a seed-free claim with an instance rule (:attr:`Paper.instance`) runs on
+    the random instance of stream ``"instance <claim>"`` instead (a calibration's trial)."""
     paper = next(p for p in PAPERS if p.id == paper_id)
     budget = paper.profiles[profile]
     context = RunContext(seed) if context is None else context
     if is_control:
         control = next(c for c in paper.controls if c.id == check)
         return run_check(paper, control.check_id, [control.make(budget)], budget, context, control.id)
-    return run_check(paper, check, paper.base_settings(check, budget, dict(options or {})), budget,
-                     context, check)
+    if vary_instance and check in paper.seed_free and paper.instance is not None:
+        settings = paper.instance(check, budget, context.stream(f"instance {check}"))
+    else:
+        settings = paper.base_settings(check, budget, dict(options or {}))
+    return run_check(paper, check, settings, budget, context, check)
 
 
 def run(claims: Iterable[str], profile: str, seed: int,

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from checks import calibrate
-from checks.runner import run
+from checks.runner import check_cell, run
 
 
 def test_bounds_are_exact_clopper_pearson() -> None:
@@ -111,3 +111,20 @@ def test_run_on_a_dask_cluster_writes_the_same_report(tmp_path: Path) -> None:
         cli.main([*argv, "--report-dir", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address])
     cli.main([*argv, "--report-dir", str(tmp_path / "local")])
     assert _verdicts(tmp_path / "dask") == _verdicts(tmp_path / "local")
+
+
+def test_seed_free_checks_are_varied_by_instance_or_counted_once() -> None:
+    """A3 (quadrature) runs on a new random instance per seed; paper B's exact-GD claims and
+    A3's controls, which no instance rule varies, run once and count as one trial."""
+    todo = calibrate.cells(["A3", "B3"], "smoke", [0, 1, 2])
+    by_check = {}
+    for cell in todo:
+        by_check.setdefault(cell.check, []).append(cell.seed)
+    assert by_check["A3"] == [0, 1, 2] and by_check["B3"] == [0] and by_check["A3-unequal-norms"] == [0]
+    labels = [set(check_cell("A", "A3", False, "smoke", seed, vary_instance=True).settings)
+              for seed in (0, 1)]
+    assert labels[0] != labels[1] and all("random Lambda" in s for s in labels[0] | labels[1])
+    summary = calibrate.summarise(calibrate.sweep(todo, None, None)[0], [0, 1, 2])
+    rows = {o["id"]: o for o in summary["outcomes"]}
+    assert rows["A3"]["trials"] == 3 and rows["A3"]["varied_by_instance"]
+    assert rows["B3"]["trials"] == 1 and rows["B3"]["seed_free"] and not rows["B3"]["varied_by_instance"]

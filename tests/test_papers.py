@@ -5,13 +5,16 @@ passes these before the core runs it."""
 from __future__ import annotations
 
 import inspect
+import json
 
+import numpy as np
 import pytest
 
 from checks.decision import Verdict
 from checks.paper import PROFILE_NAMES, Paper
 from checks.papers import PAPERS, all_claims, paper_of
 from checks.plots import FigureKind
+from checks.runner import check_cell
 
 ids = [p.id for p in PAPERS]
 
@@ -67,3 +70,21 @@ def test_ids_are_unique_across_papers() -> None:
     for paper in PAPERS:
         assert all(paper_of(c) is paper for c in paper.claims)
         assert paper.title and paper.source and paper.spec.startswith("SPEC §")
+
+
+@pytest.mark.parametrize("paper", PAPERS, ids=ids)
+def test_seed_free_checks_are_seed_free(paper: Paper) -> None:
+    """What a paper declares seed-free (so that a calibration counts it once, or varies its
+    instance) gives the same outcomes on two seeds (smoke profile); its instance rule gives
+    settings within the paper's assumptions, different for different seeds."""
+    controls = {c.id for c in paper.controls}
+    assert paper.seed_free <= set(paper.claims) | controls
+    for check in sorted(paper.seed_free):
+        a, b = (check_cell(paper.id, check, check in controls, "smoke", seed) for seed in (1, 2))
+        dumps = [json.dumps(r.as_dict()["outcomes"], default=str) for r in (a, b)]
+        assert dumps[0] == dumps[1], check
+    for claim in (c for c in paper.seed_free if c in paper.claims and paper.instance is not None):
+        budget = paper.profiles["smoke"]
+        one, two = (paper.instance(claim, budget, np.random.default_rng(s)) for s in (1, 2))
+        assert all(s.prior.satisfies_paper_assumptions for s in one + two)
+        assert [s.label for s in one] != [s.label for s in two]
