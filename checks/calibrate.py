@@ -94,7 +94,8 @@ def compute_cell(cell: Cell, version: str) -> dict:
     del version
     result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed,
                         vary_instance=True)
-    out = {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes}}
+    out = {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes},
+           "elapsed_s": result.elapsed_s}
     if cell.is_control:
         control = next(c for p in PAPERS if p.id == cell.paper for c in p.controls if c.id == cell.check)
         out["detected"] = result.verdict is control.expected
