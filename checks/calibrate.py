@@ -32,7 +32,7 @@ from pathlib import Path
 from scipy import stats
 
 from checks.paper import Paper
-from checks.papers import PAPERS, selection
+from checks.papers import PAPERS, paper_by_id, selection
 from checks.runner import check_cell
 
 #: the confidence of the one-sided exact bounds
@@ -56,9 +56,9 @@ def varied(paper: Paper, check: str) -> bool:
     return check in paper.seed_free and check in paper.claims and paper.instance is not None
 
 
-def trials(paper: Paper, check: str, seeds: int) -> int:
-    """Independent trials of ``check`` in ``seeds`` seeds: one if it is seed-free and not varied."""
-    return 1 if check in paper.seed_free and not varied(paper, check) else seeds
+def repeated(paper: Paper, check: str) -> bool:
+    """Whether each seed is a new trial of ``check``: not if it is seed-free and not varied."""
+    return check not in paper.seed_free or varied(paper, check)
 
 
 def cells(claims: Iterable[str], profile: str, seeds: Iterable[int]) -> list[Cell]:
@@ -71,7 +71,7 @@ def cells(claims: Iterable[str], profile: str, seeds: Iterable[int]) -> list[Cel
             checks = [(c, False) for c in chosen if c in paper.claims]
             checks += [(c.id, True) for c in paper.controls if c.claim in chosen]
             out += [Cell(paper.id, c, is_control, profile, seed) for c, is_control in checks
-                    if i == 0 or trials(paper, c, 2) > 1]
+                    if i == 0 or repeated(paper, c)]
     return out
 
 
@@ -97,7 +97,7 @@ def compute_cell(cell: Cell, version: str) -> dict:
     out = {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes},
            "elapsed_s": result.elapsed_s}
     if cell.is_control:
-        control = next(c for p in PAPERS if p.id == cell.paper for c in p.controls if c.id == cell.check)
+        control = next(c for c in paper_by_id(cell.paper).controls if c.id == cell.check)
         out["detected"] = result.verdict is control.expected
     return out
 
@@ -166,7 +166,7 @@ def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
         name, is_control, paper = check
         rows = [r for c, r in results.items() if (c.check, c.is_control) == (name, is_control)]
         n = len(rows)
-        p = next(x for x in PAPERS if x.id == paper)
+        p = paper_by_id(paper)
         how = {"seed_free": name in p.seed_free, "varied_by_instance": varied(p, name)}
         if is_control:
             hits = sum(r["detected"] for r in rows)

@@ -19,6 +19,11 @@ PACKAGES: tuple[str, ...] = (
 PAPERS: tuple[Paper, ...] = tuple(import_module(f"checks.{name}").PAPER for name in PACKAGES)
 
 
+def paper_by_id(paper_id: str) -> Paper:
+    """The registered paper with this id."""
+    return next(p for p in PAPERS if p.id == paper_id)
+
+
 def paper_of(claim: str) -> Paper:
     """The paper a claim id belongs to."""
     return next(p for p in PAPERS if claim in p.claims)

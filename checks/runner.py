@@ -12,7 +12,7 @@ from typing import Any
 from checks.context import RunContext
 from checks.exit_status import ExitStatus, status_of
 from checks.paper import Control, Paper
-from checks.papers import PAPERS, selection
+from checks.papers import PAPERS, paper_by_id, selection
 from checks.verdict import CheckResult
 
 
@@ -101,7 +101,7 @@ def check_cell(paper_id: str, check: str, is_control: bool, profile: str, seed: 
 
     ``vary_instance``: a seed-free claim with an instance rule (:attr:`Paper.instance`) runs on
     the random instance of stream ``"instance <claim>"`` instead (a calibration's trial)."""
-    paper = next(p for p in PAPERS if p.id == paper_id)
+    paper = paper_by_id(paper_id)
     budget = paper.profiles[profile]
     context = RunContext(seed) if context is None else context
     if is_control:

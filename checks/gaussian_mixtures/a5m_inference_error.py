@@ -72,17 +72,19 @@ def _compute_tv_grids(prior: MixturePrior, ray: ClassRay, m_grid: tuple[int, ...
     test = draw_class_noise(rng, size, prior.d, prior.classes)
     tv_inf = class_tv_on_ray(prior, sample_classes(prior, test, INF, test=True))  # M = inf
 
-    alphas = alpha_ref + ray.gap
-    y_n, cov_n = crn_grid(tv_inf, tuple(alphas))
-    slope = tv_slopes(tv_inf, alphas, alpha_ref)
-    cov_n = cov_n + slope[:, None] * ray.gap_cov * slope[None, :]
+    alphas = tuple(alpha_ref + ray.gap)
     w = alpha_ref * prior.precision
-    y_m, cov_m = crn_grid(lambda m: class_tv_per_sample(prior, test, m, w), m_grid)
+    # the per-sample TV, kept: the readings extrapolate the two largest points of each axis
+    axis_n = {a: tv_inf(a) for a in alphas}
+    axis_m = {m: class_tv_per_sample(prior, test, m, w) for m in m_grid}
+    y_n, cov_n = crn_grid(axis_n.__getitem__, alphas)
+    slope = tv_slopes(tv_inf, np.array(alphas), alpha_ref)
+    cov_n = cov_n + slope[:, None] * ray.gap_cov * slope[None, :]
+    y_m, cov_m = crn_grid(axis_m.__getitem__, m_grid)
     return {"n": ray.n, "tv_n": y_n, "cov_n": cov_n, "m": np.array(m_grid, dtype=float),
             "tv_m": y_m, "cov_m": cov_m, "alpha_ref": alpha_ref,
-            "tail_n": [tv_inf(a) for a in alphas[-2:]], "tail_n_slope": slope[-2:],
-            "tail_gap_cov": ray.gap_cov[-2:, -2:],
-            "tail_m": [class_tv_per_sample(prior, test, m, w) for m in m_grid[-2:]]}
+            "tail_n": [axis_n[a] for a in alphas[-2:]], "tail_n_slope": slope[-2:],
+            "tail_gap_cov": ray.gap_cov[-2:, -2:], "tail_m": [axis_m[m] for m in m_grid[-2:]]}
 
 
 #: N E[TV] and sqrt(M) E[TV] extrapolated against C_N(c), C_M(c) (readings)
