@@ -46,8 +46,14 @@ def test_two_local_workers(benchmark) -> None:
 
 def test_dask_local_cluster_two_workers(benchmark) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    import dask
+
+    environ = {f"distributed.nanny.pre-spawn-environ.{k}": v
+               for k, v in calibrate.DASK_WORKER_ENVIRON.items()}
+    with (dask.config.set(environ),
+          distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster) as client):
         executor = client.get_executor()
         results, _ = benchmark.pedantic(calibrate.sweep, args=(TODO, executor, None), rounds=1, iterations=1)
     _record(benchmark, results, 2)

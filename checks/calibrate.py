@@ -1,16 +1,20 @@
 """Calibration: the suite's own error rates over many seeds (issue 14; SPEC §D).
 
 The unit of work is a *cell*: one claim or one control of one paper, at one profile and one
-seed.  A cell is computed by :func:`compute_cell` with a fresh :class:`checks.context.RunContext`
-for its seed, so it draws exactly the numbers it draws in a whole ``run`` with that seed
-(streams are keyed by check id and shared law, never by what else runs).
+seed.  A cell is computed by :func:`compute_cell` with its seed's :class:`checks.context.RunContext`,
+so it draws exactly the numbers it draws in a whole ``run`` with that seed (streams are keyed by
+check id and shared law, never by what else runs).  A worker is handed one seed's cells at a
+time, so that, as in a run, controls that re-judge a claim's numbers do not recompute them.
 
 * **Where.** Cells go to a ``concurrent.futures`` executor: a local process pool by default,
   or a Dask distributed cluster (``Client(address).get_executor()``), with identical results.
 * **Resumable.** With a cache directory every finished cell is stored by ``joblib.Memory``
-  under a content address: the hash of the code (every source file of the packages), the
-  profile, the check and the seed.  joblib writes atomically, so a killed sweep leaves whole
-  cells only, and a restarted one recomputes nothing it had finished.
+  under a content address: the code version (:func:`code_version`), the profile, the check and
+  the seed.  joblib writes atomically, so a killed sweep leaves whole cells only, and a
+  restarted one recomputes nothing it had finished.
+* **Records.** A records file (JSON Lines, one finished cell per line, with its code version)
+  is the portable, committable form: a calibration can span sessions and machines by resuming
+  from it, and two machines' files concatenate.  It holds one code version only.
 * **Rates.** True claims: FAIL, INCONCLUSIVE and PASS counts and the false-FAIL rate's exact
   (Clopper-Pearson) one-sided 95% upper bound; controls: detections and their exact one-sided
   95% lower bound.
@@ -23,20 +27,33 @@ for its seed, so it draws exactly the numbers it draws in a whole ``run`` with t
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from scipy import stats
 
+from checks.context import RunContext
 from checks.paper import Paper
 from checks.papers import PAPERS, paper_by_id, selection
 from checks.runner import check_cell
+from numerics.config import ConfigError
 
 #: the confidence of the one-sided exact bounds
 BOUND_LEVEL = 0.95
+
+#: the environment a Dask worker process needs to compute cells at the local speed: Dask's nanny
+#: sets MALLOC_TRIM_THRESHOLD_, which stops glibc from raising its mmap threshold, so every
+#: array above 128 KiB is mapped and unmapped afresh (one worker, 2 smoke seeds: 49 s against
+#: 28 s in this process; with this, 30 s).  Set it before ``dask worker`` (README) or in
+#: ``distributed.nanny.pre-spawn-environ`` for a LocalCluster.
+DASK_WORKER_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": 32 * 2**20}
 
 
 @dataclass(frozen=True)
@@ -75,17 +92,39 @@ def cells(claims: Iterable[str], profile: str, seeds: Iterable[int]) -> list[Cel
     return out
 
 
+#: run in a fresh interpreter: import what computing any cell imports, and list the source
+#: files of the packages' modules loaded (not the CLI, the reports or this module's scheduling)
+_VERDICT_MODULES = """
+import sys, checks.runner, checks.papers
+for name, module in sorted(sys.modules.items()):
+    if name.split(".")[0] in ("theory", "numerics", "checks") and getattr(module, "__file__", None):
+        print(module.__file__)
+"""
+
+
 @cache
 def code_version() -> str:
-    """SHA-256 of every source file of the packages (their relative paths and contents)."""
-    digest = hashlib.sha256()
+    """SHA-256 of the source of every module of the packages that computing a cell imports
+    (their relative paths and contents; :data:`_VERDICT_MODULES` finds them in a fresh
+    interpreter): a change to the CLI, the reports or this module's bookkeeping leaves the
+    version as it is, a change to any theory, numerics or check module changes it."""
+    files = subprocess.run([sys.executable, "-c", _VERDICT_MODULES], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
     root = Path(__file__).resolve().parent.parent
-    for package in ("theory", "numerics", "checks"):
-        for path in sorted((root / package).rglob("*")):
-            if path.suffix in {".py", ".json"} and path.is_file():
-                digest.update(str(path.relative_to(root)).encode())
-                digest.update(path.read_bytes())
+    digest = hashlib.sha256()
+    for name in files:
+        path = Path(name).resolve()
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _context(profile: str, seed: int) -> RunContext:
+    """The shared computations of the seed whose cells this process is computing: a claim and
+    its controls that re-judge the same numbers (a rate claimed too fast) compute them once,
+    as in a run; a sweep hands a worker one seed's cells at a time, so one context is kept."""
+    return RunContext(seed)
 
 
 def compute_cell(cell: Cell, version: str) -> dict:
@@ -93,7 +132,7 @@ def compute_cell(cell: Cell, version: str) -> dict:
     the cache's address only)."""
     del version
     result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed,
-                        vary_instance=True)
+                        context=_context(cell.profile, cell.seed), vary_instance=True)
     out = {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes},
            "elapsed_s": result.elapsed_s}
     if cell.is_control:
@@ -110,34 +149,100 @@ def _cached(directory: Path | None) -> Callable[[Cell, str], dict]:
     return Memory(directory, verbose=0).cache(compute_cell)
 
 
-def _call(task: tuple[Cell, str, str | None]) -> dict:
-    """A worker's entry point: the cell through the cache (if any)."""
-    cell, version, directory = task
-    return _cached(None if directory is None else Path(directory))(cell, version)
+def _call(task: tuple[list[Cell], str, str | None]) -> list[dict]:
+    """A worker's entry point: one seed's cells, each through the cache (if any)."""
+    cells_, version, directory = task
+    compute = _cached(None if directory is None else Path(directory))
+    return [compute(cell, version) for cell in cells_]
+
+
+def _key(cell: Cell) -> dict:
+    return {"paper": cell.paper, "check": cell.check, "is_control": cell.is_control,
+            "profile": cell.profile, "seed": cell.seed}
+
+
+def read_records(path: Path, version: str) -> dict[Cell, dict]:
+    """The finished cells of a records file (none if it does not exist).
+
+    A last line cut short (a sweep killed while appending) is dropped from the file; any other
+    line that is not a record, a record of another code version, or two records of one cell
+    that disagree is a :class:`ConfigError` (field ``records``)."""
+    if not path.exists():
+        return {}
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    records: dict[Cell, dict] = {}
+    kept = 0  # bytes of whole records
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            kept += len(line) + 1
+            continue
+        try:
+            record = json.loads(line)
+            cell = Cell(record.pop("paper"), record.pop("check"), record.pop("is_control"),
+                        record.pop("profile"), record.pop("seed"))
+            other = record.pop("version")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            if number == len(lines):  # a torn append: no newline after it
+                with open(path, "r+b") as handle:
+                    handle.truncate(kept)
+                break
+            raise ConfigError("records", f"{path}:{number}: not a calibration record") from None
+        if other != version:
+            raise ConfigError("records", f"{path} holds cells of code version {other[:12]}, this code "
+                                         f"is {version[:12]}: a calibration spans one code version")
+        if cell in records and records[cell]["verdict"] != record["verdict"]:
+            raise ConfigError("records", f"{path}:{number}: two records of {cell.check} at seed "
+                                         f"{cell.seed} disagree")
+        records.setdefault(cell, record)
+        kept += len(line) + 1
+    return records
+
+
+def append_record(path: Path, cell: Cell, version: str, result: dict) -> None:
+    """One finished cell, as one line, flushed to disk before the next is appended."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({**_key(cell), "version": version, **result}) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
-          progress: Callable[[int, int, str], None] = lambda *_: None) -> tuple[dict[Cell, dict], dict]:
+          progress: Callable[[int, int, str], None] = lambda *_: None,
+          records: Path | None = None) -> tuple[dict[Cell, dict], dict]:
     """Every cell's result (in the order of ``todo``), and how many were computed and how many
-    read from the cache.  ``executor`` None computes in this process."""
+    reused (from the cache or from ``records``, to which each computed cell is appended).
+    ``executor`` None computes in this process."""
     version = code_version()
+    results = {} if records is None else {c: r for c, r in read_records(records, version).items()
+                                          if c in set(todo)}
     cached_fn = _cached(cache_dir)
-    reused = [c for c in todo if cache_dir is not None and cached_fn.check_call_in_cache(c, version)]
+    reused = len(results) + sum(cache_dir is not None and cached_fn.check_call_in_cache(c, version)
+                                for c in todo if c not in results)
+    rest = [c for c in todo if c not in results]
     directory = None if cache_dir is None else str(cache_dir)
-    results: dict[Cell, dict] = {}
-    progress(0, len(todo), "cells")
+
+    def finished(group: list[Cell], outcome: list[dict]) -> None:
+        for cell, result in zip(group, outcome, strict=True):
+            results[cell] = result
+            if records is not None:
+                append_record(records, cell, version, result)
+        progress(len(results), len(todo), f"cells; finished seed {group[0].seed}")
+
+    by_seed: dict[int, list[Cell]] = {}
+    for cell in rest:
+        by_seed.setdefault(cell.seed, []).append(cell)
+    tasks = [(group, version, directory) for group in by_seed.values()]
+    progress(len(results), len(todo), "cells")
     if executor is None:
-        for cell in todo:
-            results[cell] = _call((cell, version, directory))
-            progress(len(results), len(todo), f"cells; finished seed {cell.seed} {cell.check}")
+        for task in tasks:
+            finished(task[0], _call(task))
     else:
-        futures = {executor.submit(_call, (cell, version, directory)): cell for cell in todo}
+        futures = {executor.submit(_call, task): task[0] for task in tasks}
         for future in as_completed(futures):
-            cell = futures[future]
-            results[cell] = future.result()
-            progress(len(results), len(todo), f"cells; finished seed {cell.seed} {cell.check}")
+            finished(futures[future], future.result())
     # in the order of ``todo``, whatever order the cells finished in
-    return {c: results[c] for c in todo}, {"computed": len(todo) - len(reused), "cached": len(reused)}
+    return {c: results[c] for c in todo}, {"computed": len(todo) - reused, "cached": reused}
 
 
 def upper_bound(failures: int, trials: int) -> float:
@@ -205,5 +310,5 @@ def table(summary: dict) -> str:
                      f"{o['detection_lower_bound']:.4f}{how(o)}")
     cells = summary.get("cells")
     if cells:
-        lines.append(f"cells: {cells['computed']} computed, {cells['cached']} reused from the cache")
+        lines.append(f"cells: {cells['computed']} computed, {cells['cached']} reused (cache or records)")
     return "\n".join(lines)

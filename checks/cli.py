@@ -96,9 +96,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                      help="a report directory that a run wrote (it holds report.json)")
     debug_option(rep)
     c = sub.add_parser("calibrate", help="the suite's error rates: every selected claim and control "
-                                         "over many seeds, with exact bounds (resumable with --cache)",
+                                         "over many seeds, with exact bounds (resumable: --cache, --records)",
                        epilog="exit status: 0 done; 2 bad input; 4 interrupted (finished cells are kept "
-                              "in --cache)")
+                              "in --cache and --records)")
     c.add_argument("--profile", choices=PROFILE_NAMES, default="quick",
                    help="budget of every cell (as for run); default %(default)s")
     c.add_argument("--claims", type=_claims, default=list(all_claims()), metavar="IDS",
@@ -115,6 +115,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     c.add_argument("--cache", type=Path, default=None, metavar="DIR",
                    help="directory of finished cells, keyed by the code's hash, the profile, the check "
                         "and the seed: a rerun reuses them; default: none")
+    c.add_argument("--records", type=Path, default=None, metavar="FILE",
+                   help="JSON Lines file of finished cells, one code version: the cells it holds are "
+                        "reused, each new one is appended as it finishes (commit it to resume a "
+                        "calibration elsewhere); default: none")
     c.add_argument("--json", action="store_true",
                    help="print the per-seed verdicts, the counts and bounds, and the cells computed "
                         "and reused as JSON")
@@ -241,7 +245,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         executor = _executor(args.scheduler, args.jobs, stack)
         with Progress(sys.stderr) as progress:
-            results, counts = calibration.sweep(todo, executor, args.cache, progress)
+            results, counts = calibration.sweep(todo, executor, args.cache, progress, args.records)
     summary_ = calibration.summarise(results, seeds) | {"cells": counts}
     if args.json:
         print(json.dumps(summary_, indent=1))

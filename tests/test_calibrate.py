@@ -65,6 +65,63 @@ def test_a_killed_sweep_resumes_from_its_cache(tmp_path: Path) -> None:
     assert resumed["per_seed"] == fresh["per_seed"] and resumed["outcomes"] == fresh["outcomes"]
 
 
+def test_records_resume_a_calibration_and_survive_a_torn_append(tmp_path: Path) -> None:
+    """``--records``: a second sweep reuses every recorded cell; a last line cut short (a
+    sweep killed while appending) is dropped and its cell computed again, with the same
+    result as the uninterrupted sweep."""
+    records = tmp_path / "records.jsonl"
+    todo = calibrate.cells(["A4"], "smoke", [3, 4])
+    first, counts = calibrate.sweep(todo, None, None, records=records)
+    assert counts == {"computed": 4, "cached": 0}
+    lines = records.read_text().splitlines()
+    assert len(lines) == 4 and all(json.loads(line)["version"] == calibrate.code_version() for line in lines)
+    assert calibrate.sweep(todo, None, None, records=records) == (first, {"computed": 0, "cached": 4})
+    records.write_text("\n".join(lines[:3]) + "\n" + lines[3][: len(lines[3]) // 2])
+    again, counts = calibrate.sweep(todo, None, None, records=records)
+    assert counts == {"computed": 1, "cached": 3}
+    assert _untimed(again) == _untimed(first)
+    assert [json.loads(line) for line in records.read_text().splitlines()][:3] == \
+        [json.loads(line) for line in lines[:3]]
+
+
+def _untimed(results: dict) -> dict:
+    """A sweep's results without the cells' timings (which differ between any two runs)."""
+    return {cell: {k: v for k, v in r.items() if k != "elapsed_s"} for cell, r in results.items()}
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda line: line.replace(calibrate.code_version(), "0" * 64), "code version 000000000000"),
+    (lambda line: line.replace('"verdict": "', '"verdict": "NOT'), "disagree"),
+    (lambda line: "not json", ":1: not a calibration record"),
+])
+def test_bad_records_are_one_line_naming_the_option(tmp_path: Path, capsys, edit, message) -> None:
+    """Records of another code version, two records of one cell that disagree, a line in the
+    middle that is not a record: exit status 2, one line naming --records."""
+    from checks import cli
+
+    records = tmp_path / "records.jsonl"
+    calibrate.sweep(calibrate.cells(["A4"], "smoke", [3]), None, None, records=records)
+    line = records.read_text().splitlines()[0]
+    records.write_text(f"{edit(line)}\n{line}\n")
+    assert cli.main(["calibrate", "--profile", "smoke", "--claims", "A4", "--seeds", "1",
+                     "--first-seed", "3", "--records", str(records)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--records" in err[0] and message in err[0], err
+
+
+def test_the_code_version_covers_the_verdicts_code_only() -> None:
+    """The version hashes every module a cell's computation imports (the papers' theory,
+    numerics and checks, the runner, the decision rules) and not the CLI, the reports or the
+    calibration's bookkeeping, so these can change while a calibration spans sessions."""
+    listed = subprocess.run([sys.executable, "-c", calibrate._VERDICT_MODULES], capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    names = {Path(f).resolve().relative_to(Path(calibrate.__file__).resolve().parents[1]).as_posix()
+             for f in listed}
+    assert {"checks/runner.py", "checks/decision.py", "numerics/gaussian_mixtures/tv_quadrature.py",
+            "checks/softmax_regression/b1_balanced.py", "theory/softmax_regression/floor.py"} <= names
+    assert not names & {"checks/cli.py", "checks/report.py", "checks/calibrate.py", "checks/page.py"}
+
+
 def test_a_dask_cluster_gives_the_local_result(capsys) -> None:
     """``--scheduler``: the cells go to a Dask cluster (here a LocalCluster of two worker
     processes) and the answer is the local one's."""
