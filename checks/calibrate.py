@@ -26,11 +26,10 @@ time, so that, as in a run, controls that re-judge a claim's numbers do not reco
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from scipy import stats
 
 from checks.context import RunContext
 from checks.paper import Paper
-from checks.papers import PAPERS, paper_by_id, selection
+from checks.papers import PACKAGES, PAPERS, paper_by_id, selection
 from checks.runner import check_cell
 from numerics.config import ConfigError
 
@@ -92,29 +91,54 @@ def cells(claims: Iterable[str], profile: str, seeds: Iterable[int]) -> list[Cel
     return out
 
 
-#: run in a fresh interpreter: import what computing any cell imports, and list the source
-#: files of the packages' modules loaded (not the CLI, the reports or this module's scheduling)
-_VERDICT_MODULES = """
-import sys, checks.runner, checks.papers
-for name, module in sorted(sys.modules.items()):
-    if name.split(".")[0] in ("theory", "numerics", "checks") and getattr(module, "__file__", None):
-        print(module.__file__)
-"""
+_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGES = ("theory", "numerics", "checks")
+
+
+def _source(module: str) -> Path | None:
+    """The source file of one of the packages' modules (None: not a module of them)."""
+    if module.split(".")[0] not in _PACKAGES:
+        return None
+    base = _ROOT.joinpath(*module.split("."))
+    return next((f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()), None)
+
+
+def _imports(module: str) -> set[str]:
+    """The packages' modules that importing ``module`` runs at its top level (with the parent
+    packages each import runs), not the imports inside functions (a paper's CLI commands)."""
+    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    found = {".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 2)}
+    return {m for m in found if _source(m) is not None}
+
+
+def _modules(paper: str) -> set[str]:
+    """The packages' modules that computing a cell of ``paper`` imports: the runner and what it
+    imports, the paper's package and what it imports, not the registry of papers
+    (:mod:`checks.papers`, which imports every paper)."""
+    package = dict(zip((p.id for p in PAPERS), PACKAGES, strict=True))[paper]
+    seen: set[str] = set()
+    todo = {"checks.runner", f"checks.{package}"}
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        todo |= _imports(module) - seen - {"checks.papers"}
+    return seen
 
 
 @cache
-def code_version() -> str:
-    """SHA-256 of the source of every module of the packages that computing a cell imports
-    (their relative paths and contents; :data:`_VERDICT_MODULES` finds them in a fresh
-    interpreter): a change to the CLI, the reports or this module's bookkeeping leaves the
-    version as it is, a change to any theory, numerics or check module changes it."""
-    files = subprocess.run([sys.executable, "-c", _VERDICT_MODULES], capture_output=True, text=True,
-                           check=True).stdout.splitlines()
-    root = Path(__file__).resolve().parent.parent
+def code_version(paper: str) -> str:
+    """SHA-256 of the source (relative paths and contents) of :func:`_modules`: a change to
+    another paper, the CLI, the reports or this module's bookkeeping leaves a paper's version as
+    it is; a change to any theory, numerics or check module its cells run changes it."""
     digest = hashlib.sha256()
-    for name in files:
-        path = Path(name).resolve()
-        digest.update(path.relative_to(root).as_posix().encode())
+    for path in sorted({_source(m) for m in _modules(paper)}):
+        digest.update(path.relative_to(_ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -128,8 +152,8 @@ def _context(profile: str, seed: int) -> RunContext:
 
 
 def compute_cell(cell: Cell, version: str) -> dict:
-    """The cell's verdict and its outcomes' verdicts (``version`` is the code's hash: it enters
-    the cache's address only)."""
+    """The cell's verdict and its outcomes' verdicts (``version``, its paper's
+    :func:`code_version`, enters the cache's address only)."""
     del version
     result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed,
                         context=_context(cell.profile, cell.seed), vary_instance=True)
@@ -149,11 +173,12 @@ def _cached(directory: Path | None) -> Callable[[Cell, str], dict]:
     return Memory(directory, verbose=0).cache(compute_cell)
 
 
-def _call(task: tuple[list[Cell], str, str | None]) -> list[dict]:
-    """A worker's entry point: one seed's cells, each through the cache (if any)."""
-    cells_, version, directory = task
+def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
+    """A worker's entry point: one seed's cells (each with its version), each through the cache
+    (if any)."""
+    cells_, directory = task
     compute = _cached(None if directory is None else Path(directory))
-    return [compute(cell, version) for cell in cells_]
+    return [compute(cell, version) for cell, version in cells_]
 
 
 def _key(cell: Cell) -> dict:
@@ -161,7 +186,7 @@ def _key(cell: Cell) -> dict:
             "profile": cell.profile, "seed": cell.seed}
 
 
-def read_records(path: Path, version: str) -> dict[Cell, dict]:
+def read_records(path: Path) -> dict[Cell, dict]:
     """The finished cells of a records file (none if it does not exist).
 
     A last line cut short (a sweep killed while appending) is dropped from the file; any other
@@ -188,9 +213,10 @@ def read_records(path: Path, version: str) -> dict[Cell, dict]:
                     handle.truncate(kept)
                 break
             raise ConfigError("records", f"{path}:{number}: not a calibration record") from None
-        if other != version:
-            raise ConfigError("records", f"{path} holds cells of code version {other[:12]}, this code "
-                                         f"is {version[:12]}: a calibration spans one code version")
+        if other != code_version(cell.paper):
+            raise ConfigError("records", f"{path}:{number}: paper {cell.paper}'s code version "
+                                         f"{other[:12]}, this code is {code_version(cell.paper)[:12]}: "
+                                         f"a calibration spans one code version")
         if cell in records and records[cell]["verdict"] != record["verdict"]:
             raise ConfigError("records", f"{path}:{number}: two records of {cell.check} at seed "
                                          f"{cell.seed} disagree")
@@ -199,10 +225,10 @@ def read_records(path: Path, version: str) -> dict[Cell, dict]:
     return records
 
 
-def append_record(path: Path, cell: Cell, version: str, result: dict) -> None:
+def append_record(path: Path, cell: Cell, result: dict) -> None:
     """One finished cell, as one line, flushed to disk before the next is appended."""
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({**_key(cell), "version": version, **result}) + "\n")
+        handle.write(json.dumps({**_key(cell), "version": code_version(cell.paper), **result}) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -213,26 +239,26 @@ def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
     """Every cell's result (in the order of ``todo``), and how many were computed and how many
     reused (from the cache or from ``records``, to which each computed cell is appended).
     ``executor`` None computes in this process."""
-    version = code_version()
-    results = {} if records is None else {c: r for c, r in read_records(records, version).items()
+    results = {} if records is None else {c: r for c, r in read_records(records).items()
                                           if c in set(todo)}
-    cached_fn = _cached(cache_dir)
-    reused = len(results) + sum(cache_dir is not None and cached_fn.check_call_in_cache(c, version)
-                                for c in todo if c not in results)
     rest = [c for c in todo if c not in results]
+    cached_fn = _cached(cache_dir)
+    in_cache = [cache_dir is not None and cached_fn.check_call_in_cache(c, code_version(c.paper))
+                for c in rest]
+    reused = len(results) + sum(in_cache)
     directory = None if cache_dir is None else str(cache_dir)
 
-    def finished(group: list[Cell], outcome: list[dict]) -> None:
-        for cell, result in zip(group, outcome, strict=True):
+    def finished(group: list[tuple[Cell, str]], outcome: list[dict]) -> None:
+        for (cell, _), result in zip(group, outcome, strict=True):
             results[cell] = result
             if records is not None:
-                append_record(records, cell, version, result)
-        progress(len(results), len(todo), f"cells; finished seed {group[0].seed}")
+                append_record(records, cell, result)
+        progress(len(results), len(todo), f"cells; finished seed {group[0][0].seed}")
 
     by_seed: dict[int, list[Cell]] = {}
     for cell in rest:
         by_seed.setdefault(cell.seed, []).append(cell)
-    tasks = [(group, version, directory) for group in by_seed.values()]
+    tasks = [([(c, code_version(c.paper)) for c in group], directory) for group in by_seed.values()]
     progress(len(results), len(todo), "cells")
     if executor is None:
         for task in tasks:

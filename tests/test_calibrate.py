@@ -74,7 +74,8 @@ def test_records_resume_a_calibration_and_survive_a_torn_append(tmp_path: Path) 
     first, counts = calibrate.sweep(todo, None, None, records=records)
     assert counts == {"computed": 4, "cached": 0}
     lines = records.read_text().splitlines()
-    assert len(lines) == 4 and all(json.loads(line)["version"] == calibrate.code_version() for line in lines)
+    assert len(lines) == 4
+    assert all(json.loads(line)["version"] == calibrate.code_version("A") for line in lines)
     assert calibrate.sweep(todo, None, None, records=records) == (first, {"computed": 0, "cached": 4})
     records.write_text("\n".join(lines[:3]) + "\n" + lines[3][: len(lines[3]) // 2])
     again, counts = calibrate.sweep(todo, None, None, records=records)
@@ -90,7 +91,7 @@ def _untimed(results: dict) -> dict:
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda line: line.replace(calibrate.code_version(), "0" * 64), "code version 000000000000"),
+    (lambda line: line.replace(calibrate.code_version("A"), "0" * 64), "code version 000000000000"),
     (lambda line: line.replace('"verdict": "', '"verdict": "NOT'), "disagree"),
     (lambda line: "not json", ":1: not a calibration record"),
 ])
@@ -109,17 +110,24 @@ def test_bad_records_are_one_line_naming_the_option(tmp_path: Path, capsys, edit
     assert len(err) == 1 and "--records" in err[0] and message in err[0], err
 
 
-def test_the_code_version_covers_the_verdicts_code_only() -> None:
-    """The version hashes every module a cell's computation imports (the papers' theory,
-    numerics and checks, the runner, the decision rules) and not the CLI, the reports or the
-    calibration's bookkeeping, so these can change while a calibration spans sessions."""
-    listed = subprocess.run([sys.executable, "-c", calibrate._VERDICT_MODULES], capture_output=True,
-                            text=True, check=True).stdout.splitlines()
-    names = {Path(f).resolve().relative_to(Path(calibrate.__file__).resolve().parents[1]).as_posix()
-             for f in listed}
-    assert {"checks/runner.py", "checks/decision.py", "numerics/gaussian_mixtures/tv_quadrature.py",
-            "checks/softmax_regression/b1_balanced.py", "theory/softmax_regression/floor.py"} <= names
-    assert not names & {"checks/cli.py", "checks/report.py", "checks/calibrate.py", "checks/page.py"}
+def test_a_papers_code_version_covers_the_code_its_cells_run() -> None:
+    """A paper's version hashes every module its cells import (its theory, numerics and checks,
+    what they import, the runner and the decision rules), not the other paper's package, the
+    CLI, the reports or the calibration's bookkeeping: those can change while a calibration
+    spans sessions.  The static listing agrees with what an interpreter imports."""
+    a, b = (calibrate._modules(paper) for paper in ("A", "B"))
+    assert {"checks.runner", "checks.decision", "numerics.gaussian_mixtures.tv_quadrature",
+            "checks.gaussian_mixtures.a5m_inference_error"} <= a
+    assert "numerics.softmax_regression.models" in a  # A1's control on paper B's loss
+    assert not a & {"checks.softmax_regression", "checks.softmax_regression.b1_balanced"}
+    assert {"checks.softmax_regression.b1_balanced", "theory.softmax_regression.floor"} <= b
+    assert not (a | b) & {"checks.cli", "checks.report", "checks.calibrate", "checks.papers"}
+    loaded = subprocess.run([sys.executable, "-c", "import sys, checks.runner, checks.papers; print("
+                             "' '.join(m for m in sys.modules if m.split('.')[0] in "
+                             "('theory', 'numerics', 'checks')))"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert a | b | {"checks.papers"} == set(loaded)
+    assert calibrate.code_version("A") != calibrate.code_version("B")
 
 
 def test_a_dask_cluster_gives_the_local_result(capsys) -> None:

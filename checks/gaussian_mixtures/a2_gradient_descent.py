@@ -29,7 +29,7 @@ from checks.common import per_check_confidence
 from checks.context import RunContext
 from checks.decision import Decision, Quantile, at_least, at_most, equivalent
 from checks.gaussian_mixtures.setting import Budget, Setting
-from checks.softmax_regression.common import trajectory_evidence
+from checks.trajectory import trajectory_evidence
 from checks.verdict import Outcome
 from numerics.curvature import finite_difference_eigen_gradient
 from numerics.curvature import search_extreme_eigenvalue as shared_search
@@ -139,7 +139,7 @@ def _no_minimizer(setting: Setting, budget: Budget, rng: np.random.Generator) ->
                 setting=setting.label, statistic=decay,
                 uncertainty={"method": "least squares on the exact GD losses"},
                 decision=Decision(SUBLINEAR, (decay, decay), None, Quantile.DETERMINISTIC), gating=False,
-                evidence=trajectory_evidence(traj, floor, len(traj.t), [], [0]), figure="trajectory"),
+                evidence=trajectory_evidence(traj, floor, len(traj.t), [], [0], None), figure="trajectory"),
     ]
 
 

@@ -32,7 +32,6 @@ from checks.softmax_regression.common import (
     near_zero,
     near_zero_outcome,
     time_to_eps,
-    trajectory_evidence,
 )
 from checks.softmax_regression.phases import PHASE_READING, RULE, phases
 from checks.softmax_regression.setting import (
@@ -43,6 +42,7 @@ from checks.softmax_regression.setting import (
     Budget,
     Setting,
 )
+from checks.trajectory import trajectory_evidence
 from checks.verdict import Outcome
 from numerics.softmax_regression import gd
 
@@ -66,7 +66,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
     # twice the time shows the approach to the floor in the figures
     traj = gd.descend(model, budget.eta, 2 * steps)
     seen = phases(traj, 0, until=t_eps if t_eps >= 0 else None)
-    evidence = trajectory_evidence(traj, fl, budget.trajectory_points, seen, [0])
+    evidence = trajectory_evidence(traj, fl, budget.trajectory_points, seen, [0], EPSILON)
     evidence.update(times_to_eps={"within eps of the floor": t_eps}, dropped_mass=dropped)
     out = [near_zero_outcome(f"near-zero error in finite time: L at most eps = {EPSILON:g}",
                              setting.label, reached, interval, t_end, how, evidence, "trajectory")]

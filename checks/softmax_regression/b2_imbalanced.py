@@ -25,10 +25,10 @@ from checks.softmax_regression.common import (
     near_zero,
     near_zero_outcome,
     times_to_eps,
-    trajectory_evidence,
 )
 from checks.softmax_regression.phases import PHASE_READING, RULE, phases
 from checks.softmax_regression.setting import EPSILON, Budget, Setting
+from checks.trajectory import trajectory_evidence
 from checks.verdict import Outcome
 from numerics.softmax_regression import gd
 
@@ -73,7 +73,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
     traj = gd.descend(model, budget.eta, 2 * horizon)
     seen_1 = phases(traj, 0, until=t1 if t1 >= 0 else None)
     seen_m = phases(traj, 1, until=tm if tm >= 0 else None)
-    evidence = trajectory_evidence(traj, fl, budget.trajectory_points, seen_m, [0, 1])
+    evidence = trajectory_evidence(traj, fl, budget.trajectory_points, seen_m, [0, 1], EPSILON)
     value, interval = stage_ratio(t1, tm, budget.max_steps, setting.dominant_first)
     order = "dominant before minority" if setting.dominant_first else "minority before dominant"
     evidence.update(times_to_eps={"dominant": t1, "minority": tm}, dropped_mass=dropped,

@@ -23,15 +23,17 @@ from scipy import stats
 from checks.common import per_check_confidence, rate_outcome
 from checks.context import RunContext
 from checks.decision import Decision, Quantile, at_least, at_most
-from checks.softmax_regression.common import model_and_floor, trajectory_evidence
+from checks.softmax_regression.common import model_and_floor
 from checks.softmax_regression.setting import (
     ATTENTION_RATE,
     ATTENTION_RATE_REASON,
+    EPSILON,
     LIMIT_MARGIN_FRACTION,
     LIMIT_MARGIN_REASON,
     Budget,
     Setting,
 )
+from checks.trajectory import trajectory_evidence
 from checks.verdict import Outcome
 from numerics.rates import fit_limit
 from numerics.softmax_regression import gd
@@ -82,7 +84,7 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
         method="exact population attention (rounding 1e-12 relative); WLS log-log fit with "
                "three t^-1/2 correction terms")
     rate.gating = False
-    evidence = trajectory_evidence(traj, fl, budget.trajectory_points, [], [0])
+    evidence = trajectory_evidence(traj, fl, budget.trajectory_points, [], [0], EPSILON)
     evidence.update(attention_limit=limit)
     out = [tends, rate, Outcome(name="the attention stays below its limit: gap at the last step",
                          setting=setting.label, statistic=float(gap[-1]),

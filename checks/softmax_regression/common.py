@@ -1,5 +1,5 @@
-"""What paper B's checks share: the model and floor of a setting, the time to eps, and the
-trajectory evidence their figures are drawn from."""
+"""What paper B's checks share: the model and floor of a setting and the time to eps (the
+trajectory evidence their figures are drawn from is :mod:`checks.trajectory`)."""
 
 from __future__ import annotations
 
@@ -81,19 +81,3 @@ def near_zero_outcome(name: str, label: str, reached: float, interval: tuple[flo
                                           "at a stationary point"},
                    decision=Decision(NEAR_ZERO, interval, None, Quantile.EXACT),
                    evidence=evidence or {}, figure=figure)
-
-
-def trajectory_evidence(traj: gd.Trajectory, fl: floor.Floor, points: int, phases: list[dict],
-                        features: list[int]) -> dict:
-    """What the trajectory and attention figures need, thinned to about ``points`` steps
-    (geometrically: the axes are logarithmic)."""
-    t = traj.t
-    wanted = np.unique(np.concatenate([[0], np.geomspace(1, max(t[-1], 1), points).astype(int)]))
-    idx = np.searchsorted(t, wanted).clip(0, len(t) - 1)
-    idx = np.unique(idx)
-    return {"t": t[idx].tolist(), "loss": traj.loss[idx].tolist(),
-            "feature_loss": traj.feature_loss[idx][:, features].T.tolist(),
-            "features": [f + 1 for f in features],
-            "floor": fl.total, "feature_floor": fl.feature[features].tolist(),
-            "attention": traj.attention[idx][:, features].T.tolist(), "phases": phases,
-            "epsilon": EPSILON}

@@ -33,8 +33,9 @@ def _draw_trajectory(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
             if len(ev["features"]) > 1:
                 ax.plot(t, values, "-", lw=1.0, color=color, label=f"feature {feature}: E[l_k]")
             ax.axhline(floor, color=color, ls="--", lw=0.9, label=f"floor of feature {feature}: {floor:.2g}")
-            ax.axhline(floor + ev["epsilon"], color=color, ls=":", lw=0.9,
-                       label=f"floor + eps of feature {feature}")
+            if ev["epsilon"] is not None:  # None: a trajectory with no claim of near-zero error
+                ax.axhline(floor + ev["epsilon"], color=color, ls=":", lw=0.9,
+                           label=f"floor + eps of feature {feature}")
         for time in ev.get("times_to_eps", {}).values():
             if time > 0:
                 ax.axvline(time, color="0.2", lw=0.8, ls=":")
