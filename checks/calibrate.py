@@ -19,9 +19,9 @@ time, so that, as in a run, controls that re-judge a claim's numbers do not reco
   (Clopper-Pearson) one-sided 95% upper bound; controls: detections and their exact one-sided
   95% lower bound.
 * **Seed-free checks** (quadrature, exact GD; :attr:`checks.paper.Paper.seed_free`) give the
-  same result on every seed, so many seeds of one are one trial: a claim with an instance rule
-  (:attr:`checks.paper.Paper.instance`) runs on a random instance per seed instead, and the
-  others run once and count as one trial.  The summary says which were varied.
+  same result on every seed, so many seeds of one are one trial: those of a paper with an
+  instance rule (:attr:`checks.paper.Paper.instance`) run on a random instance per seed
+  instead, and the others run once and count as one trial.  The summary says which were varied.
 """
 
 from __future__ import annotations
@@ -67,9 +67,9 @@ class Cell:
 
 
 def varied(paper: Paper, check: str) -> bool:
-    """Whether a calibration varies ``check``'s instance with the seed (a seed-free claim of a
-    paper with an instance rule)."""
-    return check in paper.seed_free and check in paper.claims and paper.instance is not None
+    """Whether a calibration varies ``check``'s instance with the seed (a seed-free claim or
+    control of a paper with an instance rule)."""
+    return check in paper.seed_free and paper.instance is not None
 
 
 def repeated(paper: Paper, check: str) -> bool:

@@ -121,11 +121,12 @@ class Paper:
     commands: Callable[[argparse._SubParsersAction], dict[str, Callable]] = field(
         default=lambda subparsers: {})
     #: claims and controls whose result does not depend on the seed (quadrature, exact GD):
-    #: many seeds of one are one trial, so a calibration varies the claims' instance instead
+    #: many seeds of one are one trial, so a calibration varies their instance instead
     seed_free: frozenset[str] = frozenset()
-    #: ``instance(claim, budget, rng)``: settings of a seed-free claim on a random instance
-    #: within the paper's assumptions (a calibration's trial); None: not varied
-    instance: Callable[[str, Any, np.random.Generator], list[Any]] | None = None
+    #: ``instance(settings, budget, rng)``: a seed-free check's settings (a claim's base
+    #: settings, a control's broken one) on a random instance, within the paper's assumptions
+    #: but for what a control breaks (a calibration's trial); None: not varied, one trial
+    instance: Callable[[list[Any], Any, np.random.Generator], list[Any]] | None = None
 
     def describe(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "source": self.source, "spec": self.spec,

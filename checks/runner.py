@@ -99,19 +99,20 @@ def check_cell(paper_id: str, check: str, is_control: bool, profile: str, seed: 
     ``profile``; with no ``context``, a fresh one for ``seed`` (a cell computed alone draws the
     numbers it draws in a whole run: streams are keyed by check id and shared law).
 
-    ``vary_instance``: a seed-free claim with an instance rule (:attr:`Paper.instance`) runs on
-    the random instance of stream ``"instance <claim>"`` instead (a calibration's trial)."""
+    ``vary_instance``: a seed-free check of a paper with an instance rule
+    (:attr:`Paper.instance`) runs on the random instance of stream ``"instance <check>"``
+    instead (a calibration's trial)."""
     paper = paper_by_id(paper_id)
     budget = paper.profiles[profile]
     context = RunContext(seed) if context is None else context
     if is_control:
         control = next(c for c in paper.controls if c.id == check)
-        return run_check(paper, control.check_id, [control.make(budget)], budget, context, control.id)
-    if vary_instance and check in paper.seed_free and paper.instance is not None:
-        settings = paper.instance(check, budget, context.stream(f"instance {check}"))
+        check_id, settings = control.check_id, [control.make(budget)]
     else:
-        settings = paper.base_settings(check, budget, dict(options or {}))
-    return run_check(paper, check, settings, budget, context, check)
+        check_id, settings = check, paper.base_settings(check, budget, dict(options or {}))
+    if vary_instance and check in paper.seed_free and paper.instance is not None:
+        settings = paper.instance(settings, budget, context.stream(f"instance {check}"))
+    return run_check(paper, check_id, settings, budget, context, check)
 
 
 def run(claims: Iterable[str], profile: str, seed: int,

@@ -179,16 +179,19 @@ def test_run_on_a_dask_cluster_writes_the_same_report(tmp_path: Path) -> None:
 
 
 def test_seed_free_checks_are_varied_by_instance_or_counted_once() -> None:
-    """A3 (quadrature) runs on a new random instance per seed; paper B's exact-GD claims and
-    A3's controls, which no instance rule varies, run once and count as one trial."""
+    """A3 (quadrature) and its controls run on a new random instance per seed; paper B's
+    exact-GD claims and controls, which no instance rule varies, run once and count as one
+    trial."""
     todo = calibrate.cells(["A3", "B3"], "smoke", [0, 1, 2])
     by_check = {}
     for cell in todo:
         by_check.setdefault(cell.check, []).append(cell.seed)
-    assert by_check["A3"] == [0, 1, 2] and by_check["B3"] == [0] and by_check["A3-unequal-norms"] == [0]
-    labels = [set(check_cell("A", "A3", False, "smoke", seed, vary_instance=True).settings)
-              for seed in (0, 1)]
-    assert labels[0] != labels[1] and all("random Lambda" in s for s in labels[0] | labels[1])
+    assert by_check["A3"] == by_check["A3-unequal-norms"] == [0, 1, 2]
+    assert by_check["B3"] == by_check["B3-limit-one"] == [0]
+    for check, is_control in (("A3", False), ("A3-unequal-norms", True)):
+        labels = [set(check_cell("A", check, is_control, "smoke", seed, vary_instance=True).settings)
+                  for seed in (0, 1)]
+        assert labels[0] != labels[1] and all("random Lambda" in s for s in labels[0] | labels[1])
     summary = calibrate.summarise(calibrate.sweep(todo, None, None)[0], [0, 1, 2])
     rows = {o["id"]: o for o in summary["outcomes"]}
     assert rows["A3"]["trials"] == 3 and rows["A3"]["varied_by_instance"]

@@ -83,8 +83,15 @@ def test_seed_free_checks_are_seed_free(paper: Paper) -> None:
         a, b = (check_cell(paper.id, check, check in controls, "smoke", seed) for seed in (1, 2))
         dumps = [json.dumps(r.as_dict()["outcomes"], default=str) for r in (a, b)]
         assert dumps[0] == dumps[1], check
-    for claim in (c for c in paper.seed_free if c in paper.claims and paper.instance is not None):
-        budget = paper.profiles["smoke"]
-        one, two = (paper.instance(claim, budget, np.random.default_rng(s)) for s in (1, 2))
-        assert all(s.prior.satisfies_paper_assumptions for s in one + two)
+    budget = paper.profiles["smoke"]
+    for check in sorted(paper.seed_free) if paper.instance is not None else ():
+        control = next((c for c in paper.controls if c.id == check), None)
+        settings = paper.base_settings(check, budget, {}) if control is None else [control.make(budget)]
+        one, two = (paper.instance(settings, budget, np.random.default_rng(s)) for s in (1, 2))
+        # a claim's instances are within the assumptions; a control's break what it broke
+        for base, a, b in zip(settings, one, two, strict=True):
+            assert a.prior.satisfies_paper_assumptions == base.prior.satisfies_paper_assumptions, check
+            assert b.prior.satisfies_paper_assumptions == base.prior.satisfies_paper_assumptions, check
+            assert (a.prior.minus_scale, a.prior.p_plus) == (base.prior.minus_scale, base.prior.p_plus)
+        assert control is not None or all(s.prior.satisfies_paper_assumptions for s in one)
         assert [s.label for s in one] != [s.label for s in two]

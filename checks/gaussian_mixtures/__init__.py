@@ -9,6 +9,7 @@ in :mod:`checks.gaussian_mixtures.setting`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,6 @@ from checks.gaussian_mixtures.controls import CONTROLS
 from checks.gaussian_mixtures.figures import FIGURES
 from checks.gaussian_mixtures.setting import PROFILES, Budget, Setting, base_mixture, base_prior
 from checks.paper import Paper, RunOption
-from numerics.gaussian_mixtures.priors import TaskPrior
 
 CHECKS = {m.ID: m for m in (a1_convexity, a2_gradient_descent, a3_minimizer, a4_lda,
                             a5_inference_error, a3m_minimizer, a5m_inference_error)}
@@ -65,23 +65,29 @@ def base_settings(claim: str, budget: Budget, options: Mapping[str, Any]) -> lis
             for kind in BASE_KINDS[claim]]
 
 
-def instance(claim: str, budget: Budget, rng: np.random.Generator) -> list[Setting]:
-    """A3 on a random instance within the paper's assumptions (a calibration's trial: A3 is
-    quadrature, the same on every seed): for each of its prior kinds, d uniform on 2..d_base + 1
-    (the budget's dimension plus one), R log-uniform on [0.5, 2], and Lambda = Q diag(v) Q^T with
-    Q Haar-orthogonal and v log-uniform on [1/4, 4] (condition number at most 16)."""
-    if claim != "A3":
-        raise ValueError(f"claim: paper A varies only A3 by instance, not {claim}")
-    settings = []
-    for kind in BASE_KINDS[claim]:
-        d = int(rng.integers(2, budget.dims[kind] + 2))
+def instance(settings: list[Setting], budget: Budget, rng: np.random.Generator) -> list[Setting]:
+    """A3 or one of its controls on a random instance (a calibration's trial: A3 is quadrature,
+    the same on every seed): each setting's prior gets d uniform on 2..d_base (the budget's
+    dimension for its prior: the quadrature's cost grows with d), R log-uniform on [0.5, 2],
+    and Lambda = Q diag(v) Q^T with Q
+    Haar-orthogonal and v log-uniform on [1/4, 4] (condition number at most 16), within the
+    paper's assumptions; what a control breaks (unequal norms, an unbalanced prior, a claimed
+    rate) is kept."""
+    varied = []
+    for setting in settings:
+        d = int(rng.integers(2, max(budget.dims[setting.prior.kind], 2) + 1))
         snr = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
         q, r = np.linalg.qr(rng.standard_normal((d, d)))
         q = q * np.sign(np.diag(r))  # Haar: fix the signs QR leaves arbitrary
         cov = (q * np.exp(rng.uniform(np.log(0.25), np.log(4.0), d))) @ q.T
-        settings.append(Setting(label=f"{kind}, d={d}, R={snr:.3g}, random Lambda",
-                                prior=TaskPrior(d=d, kind=kind, snr=snr, cov=(cov + cov.T) / 2)))
-    return settings
+        cov = (cov + cov.T) / 2
+        if not setting.prior.same_test_covariance:
+            raise ValueError("settings: a test covariance shift is not varied by instance")
+        base = f"d={setting.prior.d}"
+        label = setting.label.replace(base, f"d={d}") if base in setting.label else f"{setting.label}, d={d}"
+        varied.append(replace(setting, label=f"{label}, R={snr:.3g}, random Lambda",
+                              prior=setting.prior.with_(d=d, snr=snr, cov=cov, test_cov=cov)))
+    return varied
 
 
 def _commands(subparsers):
