@@ -27,18 +27,23 @@ time, so that, as in a run, controls that re-judge a claim's numbers do not reco
 from __future__ import annotations
 
 import ast
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
+from typing import IO
 
 from scipy import stats
 
 from checks.context import RunContext
+from checks.interrupt import as_completed, ignore_interrupts
 from checks.paper import Paper
 from checks.papers import PACKAGES, PAPERS, paper_by_id, selection
 from checks.runner import check_cell
@@ -66,15 +71,9 @@ class Cell:
     seed: int
 
 
-def varied(paper: Paper, check: str) -> bool:
-    """Whether a calibration varies ``check``'s instance with the seed (a seed-free claim or
-    control of a paper with an instance rule)."""
-    return check in paper.seed_free and paper.instance is not None
-
-
 def repeated(paper: Paper, check: str) -> bool:
     """Whether each seed is a new trial of ``check``: not if it is seed-free and not varied."""
-    return check not in paper.seed_free or varied(paper, check)
+    return check not in paper.seed_free or paper.varies(check)
 
 
 def cells(claims: Iterable[str], profile: str, seeds: Iterable[int]) -> list[Cell]:
@@ -104,15 +103,24 @@ def _source(module: str) -> Path | None:
 
 
 def _imports(module: str) -> set[str]:
-    """The packages' modules that importing ``module`` runs at its top level (with the parent
-    packages each import runs), not the imports inside functions (a paper's CLI commands)."""
-    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
-    names = set()
-    for node in tree.body:
+    """The packages' modules that importing ``module`` runs (at its top level, in ``if`` and
+    ``try`` blocks and class bodies, with the parent packages each import runs), not the imports
+    inside functions (a paper's CLI commands, which no cell calls)."""
+    source = _source(module)
+    package = module if source.name == "__init__.py" else module.rpartition(".")[0]
+    names, todo = set(), list(ast.parse(source.read_text(encoding="utf-8")).body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]) \
+                if node.level else ""
+            target = ".".join(part for part in (base, node.module or "") if part)
+            names |= {target} | {f"{target}.{a.name}" for a in node.names}
+        todo.extend(ast.iter_child_nodes(node))
     found = {".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 2)}
     return {m for m in found if _source(m) is not None}
 
@@ -143,42 +151,36 @@ def code_version(paper: str) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _context(profile: str, seed: int) -> RunContext:
-    """The shared computations of the seed whose cells this process is computing: a claim and
-    its controls that re-judge the same numbers (a rate claimed too fast) compute them once,
-    as in a run; a sweep hands a worker one seed's cells at a time, so one context is kept."""
-    return RunContext(seed)
-
-
-def compute_cell(cell: Cell, version: str) -> dict:
-    """The cell's verdict and its outcomes' verdicts (``version``, its paper's
-    :func:`code_version`, enters the cache's address only)."""
-    del version
+def compute_cell(cell: Cell, version: str, context: RunContext | None = None) -> dict:
+    """The cell's verdict and its outcomes' verdicts, with ``context`` holding what its seed's
+    other cells computed (not part of the cache's address, like the result's ``elapsed_s``).
+    ``version`` is the cell's paper's :func:`code_version` where the sweep was started; a
+    worker whose code differs refuses the cell rather than record it under that version."""
+    if version != code_version(cell.paper):
+        raise RuntimeError(f"this worker's code of paper {cell.paper} is version "
+                           f"{code_version(cell.paper)[:12]}, the sweep's is {version[:12]}")
     result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed,
-                        context=_context(cell.profile, cell.seed), vary_instance=True)
-    out = {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes},
-           "elapsed_s": result.elapsed_s}
-    if cell.is_control:
-        control = next(c for c in paper_by_id(cell.paper).controls if c.id == cell.check)
-        out["detected"] = result.verdict is control.expected
-    return out
+                        context=context, vary_instance=True)
+    return {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes},
+            "elapsed_s": result.elapsed_s}
 
 
-def _cached(directory: Path | None) -> Callable[[Cell, str], dict]:
+def _cached(directory: Path | None) -> Callable[..., dict]:
     if directory is None:
         return compute_cell
     from joblib import Memory
 
-    return Memory(directory, verbose=0).cache(compute_cell)
+    return Memory(directory, verbose=0).cache(compute_cell, ignore=["context"])
 
 
 def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
     """A worker's entry point: one seed's cells (each with its version), each through the cache
-    (if any)."""
+    (if any), sharing one :class:`RunContext`: a claim and the controls that re-judge its
+    numbers (a rate claimed too fast) compute them once, as in a run."""
     cells_, directory = task
     compute = _cached(None if directory is None else Path(directory))
-    return [compute(cell, version) for cell, version in cells_]
+    context = RunContext(cells_[0][0].seed)
+    return [compute(cell, version, context) for cell, version in cells_]
 
 
 def _key(cell: Cell) -> dict:
@@ -186,51 +188,82 @@ def _key(cell: Cell) -> dict:
             "profile": cell.profile, "seed": cell.seed}
 
 
-def read_records(path: Path) -> dict[Cell, dict]:
-    """The finished cells of a records file (none if it does not exist).
+def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, dict]:
+    """The finished cells among ``wanted`` that a records file holds (none if it does not exist);
+    lines of other cells are left alone, whatever their version.
 
-    A last line cut short (a sweep killed while appending) is dropped from the file; any other
-    line that is not a record, a record of another code version, or two records of one cell
-    that disagree is a :class:`ConfigError` (field ``records``)."""
+    A last line cut short (a sweep killed while appending) is dropped from the file, with a
+    word on stderr; any other line that is not a record, a wanted cell's record of another code
+    version, or two records of one cell that disagree is a :class:`ConfigError` (``records``)."""
     if not path.exists():
         return {}
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
+    lines = path.read_bytes().split(b"\n")
     records: dict[Cell, dict] = {}
-    kept = 0  # bytes of whole records
+    kept = 0  # bytes of whole lines
     for number, line in enumerate(lines, 1):
-        if not line.strip():
-            kept += len(line) + 1
-            continue
         try:
-            record = json.loads(line)
-            cell = Cell(record.pop("paper"), record.pop("check"), record.pop("is_control"),
-                        record.pop("profile"), record.pop("seed"))
-            other = record.pop("version")
+            record = json.loads(line) if line.strip() else None
+            cell = None if record is None else Cell(
+                str(record.pop("paper")), str(record.pop("check")), bool(record.pop("is_control")),
+                str(record.pop("profile")), int(record.pop("seed")))
+            version = None if record is None else str(record.pop("version"))
+            if record is not None and not isinstance(record.get("verdict"), str):
+                raise KeyError("verdict")
         except (ValueError, KeyError, TypeError, AttributeError):
             if number == len(lines):  # a torn append: no newline after it
+                print(f"icl-verify: {path}: dropped a last line cut short ({len(line)} bytes)",
+                      file=sys.stderr)
                 with open(path, "r+b") as handle:
                     handle.truncate(kept)
                 break
             raise ConfigError("records", f"{path}:{number}: not a calibration record") from None
-        if other != code_version(cell.paper):
+        kept += len(line) + 1
+        if cell not in wanted:
+            continue
+        if version != code_version(cell.paper):
             raise ConfigError("records", f"{path}:{number}: paper {cell.paper}'s code version "
-                                         f"{other[:12]}, this code is {code_version(cell.paper)[:12]}: "
+                                         f"{version[:12]}, this code is {code_version(cell.paper)[:12]}: "
                                          f"a calibration spans one code version")
         if cell in records and records[cell]["verdict"] != record["verdict"]:
             raise ConfigError("records", f"{path}:{number}: two records of {cell.check} at seed "
                                          f"{cell.seed} disagree")
         records.setdefault(cell, record)
-        kept += len(line) + 1
     return records
 
 
-def append_record(path: Path, cell: Cell, result: dict) -> None:
-    """One finished cell, as one line, flushed to disk before the next is appended."""
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({**_key(cell), "version": code_version(cell.paper), **result}) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def append_record(handle: IO[str], cell: Cell, result: dict) -> None:
+    """One finished cell, as one line, on disk before the next is appended."""
+    handle.write(json.dumps({**_key(cell), "version": code_version(cell.paper), **result}) + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+@contextmanager
+def records_file(path: Path | None) -> Iterator[IO[str] | None]:
+    """``path`` open for appending, locked against a second sweep."""
+    if path is None:
+        yield None
+        return
+    try:
+        handle = open(path, "a+", encoding="utf-8")
+    except OSError as err:
+        raise ConfigError("records", f"cannot append to {path}: {err.strerror}") from None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ConfigError("records", f"{path} is in use by another calibration") from None
+        yield handle
+
+
+def _end_line(handle: IO[str]) -> None:
+    """A newline after the last record if it has none (a file concatenated or edited without
+    one would glue the next record onto it)."""
+    end = handle.seek(0, os.SEEK_END)
+    if end > 0:
+        handle.seek(end - 1)
+        if handle.read(1) != "\n":
+            handle.write("\n")
 
 
 def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
@@ -239,34 +272,36 @@ def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
     """Every cell's result (in the order of ``todo``), and how many were computed and how many
     reused (from the cache or from ``records``, to which each computed cell is appended).
     ``executor`` None computes in this process."""
-    results = {} if records is None else {c: r for c, r in read_records(records).items()
-                                          if c in set(todo)}
-    rest = [c for c in todo if c not in results]
-    cached_fn = _cached(cache_dir)
-    in_cache = [cache_dir is not None and cached_fn.check_call_in_cache(c, code_version(c.paper))
-                for c in rest]
-    reused = len(results) + sum(in_cache)
-    directory = None if cache_dir is None else str(cache_dir)
+    with records_file(records) as log:
+        results = {} if records is None else read_records(records, set(todo))
+        if log is not None:
+            _end_line(log)
+        rest = [c for c in todo if c not in results]
+        cached_fn = _cached(cache_dir)
+        in_cache = [cache_dir is not None and cached_fn.check_call_in_cache(c, code_version(c.paper))
+                    for c in rest]
+        reused = len(results) + sum(in_cache)
+        directory = None if cache_dir is None else str(cache_dir)
 
-    def finished(group: list[tuple[Cell, str]], outcome: list[dict]) -> None:
-        for (cell, _), result in zip(group, outcome, strict=True):
-            results[cell] = result
-            if records is not None:
-                append_record(records, cell, result)
-        progress(len(results), len(todo), f"cells; finished seed {group[0][0].seed}")
+        def finished(group: list[tuple[Cell, str]], outcome: list[dict]) -> None:
+            for (cell, _), result in zip(group, outcome, strict=True):
+                results[cell] = result
+                if log is not None:
+                    append_record(log, cell, result)
+            progress(len(results), len(todo), f"cells; finished seed {group[0][0].seed}")
 
-    by_seed: dict[int, list[Cell]] = {}
-    for cell in rest:
-        by_seed.setdefault(cell.seed, []).append(cell)
-    tasks = [([(c, code_version(c.paper)) for c in group], directory) for group in by_seed.values()]
-    progress(len(results), len(todo), "cells")
-    if executor is None:
-        for task in tasks:
-            finished(task[0], _call(task))
-    else:
-        futures = {executor.submit(_call, task): task[0] for task in tasks}
-        for future in as_completed(futures):
-            finished(futures[future], future.result())
+        by_seed: dict[int, list[Cell]] = {}
+        for cell in rest:
+            by_seed.setdefault(cell.seed, []).append(cell)
+        tasks = [([(c, code_version(c.paper)) for c in group], directory) for group in by_seed.values()]
+        progress(len(results), len(todo), "cells")
+        if executor is None:
+            for task in tasks:
+                finished(task[0], _call(task))
+        else:
+            futures = {executor.submit(_call, task): task[0] for task in tasks}
+            for future in as_completed(futures):
+                finished(futures[future], future.result())
     # in the order of ``todo``, whatever order the cells finished in
     return {c: results[c] for c in todo}, {"computed": len(todo) - reused, "cached": reused}
 
@@ -283,9 +318,21 @@ def lower_bound(successes: int, trials: int) -> float:
     return float(stats.beta.ppf(1 - BOUND_LEVEL, successes, trials - successes + 1))
 
 
+def _expected(cell: Cell) -> str:
+    """The verdict a check must give: PASS for a claim, the control's declared one."""
+    if not cell.is_control:
+        return "PASS"
+    return next(c for c in paper_by_id(cell.paper).controls if c.id == cell.check).expected.value
+
+
 def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
-    """Per seed, the claims' verdicts and the controls' detections; per claim and control the
-    counts and exact bounds (the JSON of ``calibrate --json``, without ``cells``)."""
+    """Per seed, the claims' and controls' verdicts; per claim and control the counts and exact
+    bounds; and the seeds on which a whole run would be clean (every claim PASS, every control
+    as expected), with the bound on the rate of the others (the JSON of ``calibrate --json``,
+    without ``cells``).
+
+    A seed-free check that is not varied is one deterministic trial: its verdict is given, and
+    no bound (``null``), since one evaluation of a deterministic check is not a rate."""
     per_seed = []
     for seed in seeds:
         mine = {c: r for c, r in results.items() if c.seed == seed}
@@ -293,47 +340,75 @@ def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
                          "claims": {c.check: r["verdict"] for c, r in mine.items() if not c.is_control},
                          "controls": {c.check: r["verdict"] for c, r in mine.items() if c.is_control}})
     outcomes = []
-    for check in dict.fromkeys((c.check, c.is_control, c.paper) for c in results):
-        name, is_control, paper = check
-        rows = [r for c, r in results.items() if (c.check, c.is_control) == (name, is_control)]
-        n = len(rows)
+    for check in dict.fromkeys((c.paper, c.check, c.is_control) for c in results):
+        paper, name, is_control = check
+        mine = [(c, r) for c, r in results.items() if (c.paper, c.check, c.is_control) == check]
+        n, expected = len(mine), _expected(mine[0][0])
         p = paper_by_id(paper)
-        how = {"seed_free": name in p.seed_free, "varied_by_instance": varied(p, name)}
+        deterministic = not repeated(p, name)
+        row = {"id": name, "paper": paper, "kind": "control" if is_control else "claim", "trials": n,
+               "seed_free": name in p.seed_free, "varied_by_instance": p.varies(name),
+               "deterministic": deterministic, "expected": expected, "level": BOUND_LEVEL}
         if is_control:
-            hits = sum(r["detected"] for r in rows)
-            outcomes.append({"id": name, "paper": paper, "kind": "control", "trials": n, **how,
-                             "detected": hits, "detection_lower_bound": lower_bound(hits, n),
-                             "level": BOUND_LEVEL})
+            hits = sum(r["verdict"] == expected for _, r in mine)
+            bound = None if deterministic else lower_bound(hits, n)
+            row |= {"detected": hits, "detection_lower_bound": bound}
         else:
-            counts = {v: sum(r["verdict"] == v for r in rows) for v in ("FAIL", "INCONCLUSIVE", "PASS")}
-            outcomes.append({"id": name, "paper": paper, "kind": "claim", "trials": n, **how, **counts,
-                             "false_fail_upper_bound": upper_bound(counts["FAIL"], n),
-                             "level": BOUND_LEVEL})
-    return {"seeds": len(seeds), "per_seed": per_seed, "outcomes": outcomes}
+            counts = {v: sum(r["verdict"] == v for _, r in mine) for v in ("FAIL", "INCONCLUSIVE", "PASS")}
+            bound = None if deterministic else upper_bound(counts["FAIL"], n)
+            row |= counts | {"false_fail_upper_bound": bound}
+        outcomes.append(row)
+    once = [(c, r) for c, r in results.items() if not repeated(paper_by_id(c.paper), c.check)]
+    clean = sum(all(r["verdict"] == _expected(c) for c, r in results.items() if c.seed == seed)
+                and all(r["verdict"] == _expected(c) for c, r in once) for seed in seeds)
+    runs = {"clean": clean, "seeds": len(seeds), "not_clean_upper_bound": upper_bound(len(seeds) - clean,
+                                                                                    len(seeds))}
+    return {"seeds": len(seeds), "per_seed": per_seed, "outcomes": outcomes, "runs": runs}
 
 
 def local_executor(jobs: int) -> Executor | None:
-    """A process pool of ``jobs`` workers (None: in this process, for ``jobs == 1``)."""
-    return None if jobs == 1 else ProcessPoolExecutor(max_workers=jobs)
+    """A process pool of ``jobs`` workers (None: in this process, for ``jobs == 1``) that leave
+    Ctrl-C to this process (which stops them with :func:`stop`)."""
+    if jobs == 1:
+        return None
+    return ProcessPoolExecutor(max_workers=jobs, initializer=ignore_interrupts, initargs=(os.getpid(),))
+
+
+def stop(executor: ProcessPoolExecutor) -> None:
+    """Shut a local pool down without waiting for its queued or running cells (a sweep that
+    was interrupted or failed: the finished cells are in the cache or the records).  The
+    workers are ended, and the pool, broken, fails what was queued; cancelling the queued
+    futures as well races with that in Python 3.11 (InvalidStateError)."""
+    # Python 3.14 has executor.terminate_workers(); before it the processes are reachable only
+    # so, and only before shutdown() drops them
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False)
+    for process in processes:
+        process.terminate()
+
+
+def _bound(value: float | None, o: dict) -> str:
+    if o["deterministic"]:
+        return f"deterministic: {'one trial' if o['trials'] == 1 else o['trials']}"
+    return f"{value:.4f}" + (" (instance varied)" if o["varied_by_instance"] else "")
 
 
 def table(summary: dict) -> str:
     """The terminal table: per claim the verdict counts and the false-FAIL bound, per control
-    the detections and their bound."""
+    the expected verdict, how often it came, and its bound; the clean whole runs."""
     level = f"{BOUND_LEVEL:.0%}"
     lines = [f"{summary['seeds']} seeds; exact one-sided {level} bounds (Clopper-Pearson)",
              f"{'claim':<28} {'FAIL':>5} {'INCONCL.':>9} {'PASS':>5}  false-FAIL rate <="]
-    def how(o: dict) -> str:
-        return " (instance varied)" if o["varied_by_instance"] else " (seed-free: 1 trial)" \
-            if o["seed_free"] else ""
-
     for o in (o for o in summary["outcomes"] if o["kind"] == "claim"):
         lines.append(f"{o['id']:<28} {o['FAIL']:>5} {o['INCONCLUSIVE']:>9} {o['PASS']:>5}  "
-                     f"{o['false_fail_upper_bound']:.4f}{how(o)}")
-    lines.append(f"{'control':<28} {'detected':>21}  detection rate >=")
+                     f"{_bound(o['false_fail_upper_bound'], o)}")
+    lines.append(f"{'control (expected verdict)':<40} {'as expected':>11}  detection rate >=")
     for o in (o for o in summary["outcomes"] if o["kind"] == "control"):
-        lines.append(f"{o['id']:<28} {o['detected']:>14} of {o['trials']:<4}  "
-                     f"{o['detection_lower_bound']:.4f}{how(o)}")
+        lines.append(f"{o['id'] + ' (' + o['expected'] + ')':<40} {o['detected']:>4} of {o['trials']:<4}  "
+                     f"{_bound(o['detection_lower_bound'], o)}")
+    runs = summary["runs"]
+    lines.append(f"whole runs clean (every claim PASS, every control as expected): {runs['clean']} of "
+                 f"{runs['seeds']}; rate of the others <= {runs['not_clean_upper_bound']:.4f}")
     cells = summary.get("cells")
     if cells:
         lines.append(f"cells: {cells['computed']} computed, {cells['cached']} reused (cache or records)")

@@ -19,6 +19,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 
 from checks import calibrate as calibration
@@ -113,8 +114,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                    help="a Dask distributed scheduler (e.g. tcp://host:8786) to send the cells to "
                         "instead of local processes (needs the dask extra); default: none")
     c.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                   help="directory of finished cells, keyed by the code's hash, the profile, the check "
-                        "and the seed: a rerun reuses them; default: none")
+                   help="directory of finished cells, keyed by the paper's code version, the profile, "
+                        "the check and the seed: a rerun reuses them; default: none")
     c.add_argument("--records", type=Path, default=None, metavar="FILE",
                    help="JSON Lines file of finished cells, one code version: the cells it holds are "
                         "reused, each new one is appended as it finishes (commit it to resume a "
@@ -218,12 +219,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return report["exit_status"]
 
 
-def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack):
+def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> Executor | None:
     """Where checks run: a Dask cluster's executor at ``scheduler``, else ``jobs`` local
     processes (None: this process); closed, with its Dask client, when ``stack`` is."""
     if scheduler is None:
         executor = calibration.local_executor(jobs)
-        return None if executor is None else stack.enter_context(executor)
+        if executor is not None:
+            stack.callback(calibration.stop, executor)
+        return executor
     try:
         from distributed import Client
     except ImportError:
@@ -240,6 +243,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         raise ConfigError("seeds", f"must be >= 1, got {args.seeds}")
     if args.jobs < 1:
         raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
+    if args.cache is not None and args.cache.exists() and not args.cache.is_dir():
+        raise ConfigError("cache", f"{args.cache} is not a directory")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     todo = calibration.cells(args.claims, args.profile, seeds)
     with contextlib.ExitStack() as stack:

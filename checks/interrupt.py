@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -121,3 +122,15 @@ def _end_with_parent(parent: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # it died before prctl took effect
         os._exit(0)
+
+
+def as_completed(futures: Iterable[Future]) -> Iterator[Future]:
+    """The futures as they finish, like :func:`concurrent.futures.as_completed`, but waking the
+    main thread each second: a process-directed signal may be delivered to another thread (an
+    executor's manager thread), and Python runs its handler in the main thread only once that
+    thread wakes, which a plain wait would delay until the next future finished (measured: 36 s
+    from Ctrl-C to exit in a calibration at the smoke profile)."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+        yield from done

@@ -121,12 +121,19 @@ class Paper:
     commands: Callable[[argparse._SubParsersAction], dict[str, Callable]] = field(
         default=lambda subparsers: {})
     #: claims and controls whose result does not depend on the seed (quadrature, exact GD):
-    #: many seeds of one are one trial, so a calibration varies their instance instead
+    #: many seeds of one are one trial
     seed_free: frozenset[str] = frozenset()
-    #: ``instance(settings, budget, rng)``: a seed-free check's settings (a claim's base
-    #: settings, a control's broken one) on a random instance, within the paper's assumptions
-    #: but for what a control breaks (a calibration's trial); None: not varied, one trial
+    #: the checks a calibration runs on a random instance per seed (by :attr:`instance`): the
+    #: seed-free ones, and those whose gating outcomes are partly exact (quadrature)
+    varied: frozenset[str] = frozenset()
+    #: ``instance(settings, budget, rng)``: a check's settings (a claim's base settings, a
+    #: control's broken one) on a random instance, within the paper's assumptions but for what
+    #: a control breaks (a calibration's trial); None: nothing is varied
     instance: Callable[[list[Any], Any, np.random.Generator], list[Any]] | None = None
+
+    def varies(self, check: str) -> bool:
+        """Whether a calibration runs ``check`` on a random instance per seed."""
+        return self.instance is not None and check in self.varied
 
     def describe(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "source": self.source, "spec": self.spec,

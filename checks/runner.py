@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from checks.context import RunContext
 from checks.exit_status import ExitStatus, status_of
+from checks.interrupt import as_completed
 from checks.paper import Control, Paper
 from checks.papers import PAPERS, paper_by_id, selection
 from checks.verdict import CheckResult
@@ -99,9 +100,9 @@ def check_cell(paper_id: str, check: str, is_control: bool, profile: str, seed: 
     ``profile``; with no ``context``, a fresh one for ``seed`` (a cell computed alone draws the
     numbers it draws in a whole run: streams are keyed by check id and shared law).
 
-    ``vary_instance``: a seed-free check of a paper with an instance rule
-    (:attr:`Paper.instance`) runs on the random instance of stream ``"instance <check>"``
-    instead (a calibration's trial)."""
+    ``vary_instance``: a check the paper varies (:meth:`Paper.varies`) runs on the random
+    instance of stream ``"instance <check>"`` instead of its own settings (a calibration's
+    trial)."""
     paper = paper_by_id(paper_id)
     budget = paper.profiles[profile]
     context = RunContext(seed) if context is None else context
@@ -110,7 +111,7 @@ def check_cell(paper_id: str, check: str, is_control: bool, profile: str, seed: 
         check_id, settings = control.check_id, [control.make(budget)]
     else:
         check_id, settings = check, paper.base_settings(check, budget, dict(options or {}))
-    if vary_instance and check in paper.seed_free and paper.instance is not None:
+    if vary_instance and paper.varies(check):
         settings = paper.instance(settings, budget, context.stream(f"instance {check}"))
     return run_check(paper, check_id, settings, budget, context, check)
 

@@ -7,13 +7,17 @@ core so that paper A's cells do not import paper B's check package (a paper's co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from numerics.softmax_regression.floor import Floor
+    from numerics.softmax_regression.gd import Trajectory
 
-def trajectory_evidence(traj: Any, fl: Any, points: int, phases: list[dict], features: list[int],
-                        epsilon: float | None) -> dict:
+
+def trajectory_evidence(traj: Trajectory, fl: Floor, points: int, phases: list[dict],
+                        features: list[int], epsilon: float | None) -> dict:
     """The loss, the per-feature losses and attention of ``traj`` at about ``points`` steps
     (geometrically spaced), the floor ``fl`` (:class:`numerics.softmax_regression.floor.Floor`),
     the phases, and ``epsilon`` of "near-zero error" (None: no such line is drawn)."""

@@ -29,11 +29,13 @@ def test_bounds_are_exact_clopper_pearson() -> None:
     assert calibrate.upper_bound(5, 5) == 1.0 and calibrate.lower_bound(0, 5) == 0.0
 
 
-def test_a_cell_is_what_a_run_computes() -> None:
-    """Each cell, computed alone, has the verdicts a whole run with its seed gives."""
-    whole = run(["A4"], "smoke", 3)
-    results, counts = calibrate.sweep(calibrate.cells(["A4"], "smoke", [3]), None, None)
-    assert counts == {"computed": 2, "cached": 0}
+@pytest.mark.parametrize("claims", [["A4"], ["A5m", "B1"]])
+def test_a_cell_is_what_a_run_computes(claims: list[str]) -> None:
+    """Each cell has the outcomes a whole run with its seed gives, also where a control
+    re-judges its claim's shared numbers (A5m's c-rate control, B1's K-exponent control)."""
+    whole = run(claims, "smoke", 3)
+    results, counts = calibrate.sweep(calibrate.cells(claims, "smoke", [3]), None, None)
+    assert counts == {"computed": len(results), "cached": 0}
     by_id = {c.check: r for c, r in results.items()}
     for check in [*whole.claims, *(c.result for c in whole.controls)]:
         assert by_id[check.id]["outcomes"] == {o.name: o.verdict.value for o in check.outcomes}
@@ -83,6 +85,39 @@ def test_records_resume_a_calibration_and_survive_a_torn_append(tmp_path: Path) 
     assert _untimed(again) == _untimed(first)
     assert [json.loads(line) for line in records.read_text().splitlines()][:3] == \
         [json.loads(line) for line in lines[:3]]
+
+
+def test_ctrl_c_stops_a_local_sweep_without_finishing_its_queue(tmp_path: Path) -> None:
+    """SIGINT once the first seed is recorded: status 4 with one line, and the queued seeds
+    are cancelled and the running ones' workers ended (not waited for: the records stop short
+    of the sweep's 15 x 29 + 8 cells)."""
+    records = tmp_path / "records.jsonl"
+    sweep = subprocess.Popen([sys.executable, "-m", "checks.cli", "calibrate", "--profile", "smoke",
+                              "--seeds", "15", "--jobs", "2", "--records", str(records)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (records.exists() and records.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sweep.send_signal(signal.SIGINT)
+    _, err = sweep.communicate(timeout=300)
+    assert sweep.returncode == 4
+    # one line besides the progress lines: no worker's traceback
+    assert [line for line in err.splitlines() if not line.startswith("[icl-verify]")] == \
+        ["icl-verify: incomplete: interrupted by SIGINT"]
+    assert 0 < len(records.read_text().splitlines()) < 15 * 29 + 8
+
+
+def test_records_are_locked_and_a_missing_final_newline_is_mended(tmp_path: Path) -> None:
+    """A second sweep on a records file in use is refused (one line); a file whose last record
+    lacks its newline (concatenated, edited) gets one before the next record is appended."""
+    records = tmp_path / "records.jsonl"
+    todo = calibrate.cells(["A4"], "smoke", [3, 4])
+    calibrate.sweep(todo[:2], None, None, records=records)
+    records.write_text(records.read_text().rstrip("\n"))
+    with calibrate.records_file(records), pytest.raises(calibrate.ConfigError, match="in use"):
+        calibrate.sweep(todo, None, None, records=records)
+    assert calibrate.sweep(todo, None, None, records=records)[1] == {"computed": 2, "cached": 2}
+    assert len(calibrate.read_records(records, set(todo))) == 4
 
 
 def _untimed(results: dict) -> dict:
@@ -195,4 +230,12 @@ def test_seed_free_checks_are_varied_by_instance_or_counted_once() -> None:
     summary = calibrate.summarise(calibrate.sweep(todo, None, None)[0], [0, 1, 2])
     rows = {o["id"]: o for o in summary["outcomes"]}
     assert rows["A3"]["trials"] == 3 and rows["A3"]["varied_by_instance"]
-    assert rows["B3"]["trials"] == 1 and rows["B3"]["seed_free"] and not rows["B3"]["varied_by_instance"]
+    assert rows["A3"]["false_fail_upper_bound"] == calibrate.upper_bound(rows["A3"]["FAIL"], 3)
+    # one evaluation of a deterministic check: its verdict, and no bound
+    assert rows["B3"]["trials"] == 1 and rows["B3"]["deterministic"] and not rows["B3"]["varied_by_instance"]
+    assert rows["B3"]["false_fail_upper_bound"] is None
+    assert rows["B3-limit-one"]["detection_lower_bound"] is None
+    # the control that must PASS counts its PASSes
+    assert rows["A3-unbalanced-antipodal"]["expected"] == "PASS"
+    clean = sum(all(v == "PASS" for v in s["claims"].values()) for s in summary["per_seed"])
+    assert summary["runs"]["clean"] <= clean

@@ -79,12 +79,13 @@ def test_seed_free_checks_are_seed_free(paper: Paper) -> None:
     settings within the paper's assumptions, different for different seeds."""
     controls = {c.id for c in paper.controls}
     assert paper.seed_free <= set(paper.claims) | controls
+    assert paper.varied <= set(paper.claims) | controls and (paper.instance is None) == (not paper.varied)
     for check in sorted(paper.seed_free):
         a, b = (check_cell(paper.id, check, check in controls, "smoke", seed) for seed in (1, 2))
         dumps = [json.dumps(r.as_dict()["outcomes"], default=str) for r in (a, b)]
         assert dumps[0] == dumps[1], check
     budget = paper.profiles["smoke"]
-    for check in sorted(paper.seed_free) if paper.instance is not None else ():
+    for check in sorted(paper.varied):
         control = next((c for c in paper.controls if c.id == check), None)
         settings = paper.base_settings(check, budget, {}) if control is None else [control.make(budget)]
         one, two = (paper.instance(settings, budget, np.random.default_rng(s)) for s in (1, 2))
@@ -95,3 +96,21 @@ def test_seed_free_checks_are_seed_free(paper: Paper) -> None:
             assert (a.prior.minus_scale, a.prior.p_plus) == (base.prior.minus_scale, base.prior.p_plus)
         assert control is not None or all(s.prior.satisfies_paper_assumptions for s in one)
         assert [s.label for s in one] != [s.label for s in two]
+
+
+@pytest.mark.parametrize("paper", PAPERS, ids=ids)
+def test_what_a_calibration_repeats_changes_with_the_seed(paper: Paper) -> None:
+    """The converse: every check a calibration counts once per seed gives other numbers on
+    another seed (as a calibration runs it: on a random instance if the paper varies it), so
+    its seeds are trials; the exact identity alpha_c(inf) = c (A3m) and the exact contraction
+    modulus of the A2 step control aside, no gating outcome is the same on two seeds."""
+    exact = {"alpha_c(inf) = c", "contraction modulus q"}
+    for check, is_control in [(c, False) for c in paper.claims] + [(c.id, True) for c in paper.controls]:
+        if check in paper.seed_free and not paper.varies(check):
+            continue
+        a, b = (check_cell(paper.id, check, is_control, "smoke", seed, vary_instance=True)
+                for seed in (1, 2))
+        same = [o.name for o, p in zip(a.outcomes, b.outcomes, strict=True)
+                if o.gating and json.dumps(o.statistic) == json.dumps(p.statistic)
+                and not any(o.name.startswith(e) for e in exact)]
+        assert not same, (check, same)

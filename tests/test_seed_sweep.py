@@ -1,8 +1,9 @@
 """Opt-in (``pytest --runslow``): the calibration of issue 14 -- the quick profile's claims and
 controls over 300 seeds through ``icl-verify calibrate``'s machinery, with the exact one-sided
 95% bounds the suite targets: false-FAIL <= 1% for every claim, detection >= 99% for every
-control (300 clean trials are the fewest that can show either).  A seed-free check that no
-instance rule varies is one deterministic trial: its verdict is asserted, not a rate.
+control (299 clean trials are the fewest that can show either: 1 - 0.05^(1/299) = 0.00997).
+A seed-free check that no instance rule varies is one deterministic trial: its verdict is
+asserted, not a rate.
 
 Hours on 2 cores.  ``ICL_CALIBRATION_RECORDS=docs/calibration/quick.jsonl`` resumes from (and
 extends) the committed records; ``ICL_CALIBRATION_CACHE=DIR`` from a cache."""
@@ -27,8 +28,8 @@ def test_false_fail_and_detection_bounds() -> None:
                                      None if cache is None else Path(cache),
                                      records=None if records is None else Path(records))
     for row in calibrate.summarise(results, seeds)["outcomes"]:
-        if row["seed_free"] and not row["varied_by_instance"]:
-            assert row.get("FAIL", 0) == 0 and row.get("detected", True), row
+        if row["deterministic"]:  # one evaluation: it must give the verdict (PASS, or the control's)
+            assert row.get("PASS", row.get("detected")) == row["trials"], row
         elif row["kind"] == "claim":
             assert row["false_fail_upper_bound"] <= 0.01, row
         else:

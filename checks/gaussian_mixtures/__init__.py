@@ -65,9 +65,14 @@ def base_settings(claim: str, budget: Budget, options: Mapping[str, Any]) -> lis
             for kind in BASE_KINDS[claim]]
 
 
+#: quadrature: the same on every seed (``tests/test_papers.py`` checks it)
+SEED_FREE = ("A3", "A3-rate-too-fast", "A3-unbalanced-antipodal", "A3-unbalanced-independent",
+             "A3-unequal-norms")
+
+
 def instance(settings: list[Setting], budget: Budget, rng: np.random.Generator) -> list[Setting]:
-    """A3 or one of its controls on a random instance (a calibration's trial: A3 is quadrature,
-    the same on every seed): each setting's prior gets d uniform on 2..d_base (the budget's
+    """A3, A5 or one of their controls on a random instance (a calibration's trial: their
+    quadrature is the same on every seed): each setting's prior gets d uniform on 2..d_base (the budget's
     dimension for its prior: the quadrature's cost grows with d), R log-uniform on [0.5, 2],
     and Lambda = Q diag(v) Q^T with Q
     Haar-orthogonal and v log-uniform on [1/4, 4] (condition number at most 16), within the
@@ -117,7 +122,8 @@ PAPER = Paper(
     commands=_commands,
     figures=FIGURES,
     controls_spec="SPEC §A.6",
-    seed_free=frozenset({"A3", "A3-rate-too-fast", "A3-unbalanced-antipodal", "A3-unbalanced-independent",
-                         "A3-unequal-norms"}),
+    seed_free=frozenset(SEED_FREE),
+    # A5's slopes on the antipodal law are quadrature too (its joint outcomes are Monte Carlo)
+    varied=frozenset({*SEED_FREE, "A5", "A5-rate-too-fast"}),
     instance=instance,
 )
