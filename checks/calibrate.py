@@ -3,25 +3,29 @@
 The unit of work is a *cell*: one claim or one control of one paper, at one profile and one
 seed.  A cell is computed by :func:`compute_cell` with its seed's :class:`checks.context.RunContext`,
 so it draws exactly the numbers it draws in a whole ``run`` with that seed (streams are keyed by
-check id and shared law, never by what else runs).  A worker is handed one seed's cells at a
-time, so that, as in a run, controls that re-judge a claim's numbers do not recompute them.
+check id and shared law, never by what else runs), except that a check its paper varies runs
+on a random instance (below).  A worker is handed one seed's cells at a time, so that, as in a
+run, controls that re-judge a claim's numbers do not recompute them.
 
 * **Where.** Cells go to a ``concurrent.futures`` executor: a local process pool by default,
   or a Dask distributed cluster (``Client(address).get_executor()``), with identical results.
 * **Resumable.** With a cache directory every finished cell is stored by ``joblib.Memory``
-  under a content address: the code version (:func:`code_version`), the profile, the check and
-  the seed.  joblib writes atomically, so a killed sweep leaves whole cells only, and a
-  restarted one recomputes nothing it had finished.
-* **Records.** A records file (JSON Lines, one finished cell per line, with its code version)
-  is the portable, committable form: a calibration can span sessions and machines by resuming
-  from it, and two machines' files concatenate.  It holds one code version only.
+  under a content address: its paper's code version (:func:`code_version`), the profile, the
+  check and the seed.  joblib writes atomically, so a killed sweep leaves whole cells only, and
+  a restarted one recomputes nothing it had finished.  (On a cluster the directory must be one
+  that every worker and the client see.)
+* **Records.** A records file (JSON Lines, one finished cell per line, with its paper's code
+  version) is the portable, committable form: a calibration can span sessions and machines by
+  resuming from it, and two machines' files concatenate.  A cell's records are of one code
+  version only.
 * **Rates.** True claims: FAIL, INCONCLUSIVE and PASS counts and the false-FAIL rate's exact
-  (Clopper-Pearson) one-sided 95% upper bound; controls: detections and their exact one-sided
-  95% lower bound.
+  (Clopper-Pearson) one-sided 95% upper bound; controls: how often the expected verdict came
+  and its exact one-sided 95% lower bound; whole runs: how many seeds were clean.
 * **Seed-free checks** (quadrature, exact GD; :attr:`checks.paper.Paper.seed_free`) give the
-  same result on every seed, so many seeds of one are one trial: those of a paper with an
-  instance rule (:attr:`checks.paper.Paper.instance`) run on a random instance per seed
-  instead, and the others run once and count as one trial.  The summary says which were varied.
+  same result on every seed, so many seeds of one are one trial.  A paper's instance rule
+  (:attr:`checks.paper.Paper.instance`) runs the checks it varies (:attr:`~checks.paper.Paper.varied`:
+  the seed-free ones and those partly by quadrature) on a random instance per seed; the
+  other seed-free checks run once, a deterministic trial whose verdict is given with no bound.
 """
 
 from __future__ import annotations
