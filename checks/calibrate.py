@@ -39,7 +39,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import IO
@@ -187,11 +187,6 @@ def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
     return [compute(cell, version, context) for cell, version in cells_]
 
 
-def _key(cell: Cell) -> dict:
-    return {"paper": cell.paper, "check": cell.check, "is_control": cell.is_control,
-            "profile": cell.profile, "seed": cell.seed}
-
-
 def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, dict]:
     """The finished cells among ``wanted`` that a records file holds (none if it does not exist);
     lines of other cells are left alone, whatever their version.
@@ -237,7 +232,7 @@ def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, dict]:
 
 def append_record(handle: IO[str], cell: Cell, result: dict) -> None:
     """One finished cell, as one line, on disk before the next is appended."""
-    handle.write(json.dumps({**_key(cell), "version": code_version(cell.paper), **result}) + "\n")
+    handle.write(json.dumps({**asdict(cell), "version": code_version(cell.paper), **result}) + "\n")
     handle.flush()
     os.fsync(handle.fileno())
 
@@ -337,16 +332,17 @@ def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
 
     A seed-free check that is not varied is one deterministic trial: its verdict is given, and
     no bound (``null``), since one evaluation of a deterministic check is not a rate."""
-    per_seed = []
-    for seed in seeds:
-        mine = {c: r for c, r in results.items() if c.seed == seed}
-        per_seed.append({"seed": seed,
-                         "claims": {c.check: r["verdict"] for c, r in mine.items() if not c.is_control},
-                         "controls": {c.check: r["verdict"] for c, r in mine.items() if c.is_control}})
+    by_seed: dict[int, list[tuple[Cell, dict]]] = {seed: [] for seed in seeds}
+    by_check: dict[tuple[str, str, bool], list[tuple[Cell, dict]]] = {}
+    for c, r in results.items():
+        by_seed[c.seed].append((c, r))
+        by_check.setdefault((c.paper, c.check, c.is_control), []).append((c, r))
+    per_seed = [{"seed": seed,
+                 "claims": {c.check: r["verdict"] for c, r in mine if not c.is_control},
+                 "controls": {c.check: r["verdict"] for c, r in mine if c.is_control}}
+                for seed, mine in by_seed.items()]
     outcomes = []
-    for check in dict.fromkeys((c.paper, c.check, c.is_control) for c in results):
-        paper, name, is_control = check
-        mine = [(c, r) for c, r in results.items() if (c.paper, c.check, c.is_control) == check]
+    for (paper, name, is_control), mine in by_check.items():
         n, expected = len(mine), _expected(mine[0][0])
         p = paper_by_id(paper)
         deterministic = not repeated(p, name)
@@ -362,9 +358,10 @@ def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
             bound = None if deterministic else upper_bound(counts["FAIL"], n)
             row |= counts | {"false_fail_upper_bound": bound}
         outcomes.append(row)
-    once = [(c, r) for c, r in results.items() if not repeated(paper_by_id(c.paper), c.check)]
-    clean = sum(all(r["verdict"] == _expected(c) for c, r in results.items() if c.seed == seed)
-                and all(r["verdict"] == _expected(c) for c, r in once) for seed in seeds)
+    # a check run once (deterministic) counts on every seed
+    as_expected = {c: r["verdict"] == _expected(c) for c, r in results.items()}
+    once = all(ok for c, ok in as_expected.items() if not repeated(paper_by_id(c.paper), c.check))
+    clean = sum(once and all(as_expected[c] for c, _ in mine) for mine in by_seed.values())
     runs = {"clean": clean, "seeds": len(seeds), "not_clean_upper_bound": upper_bound(len(seeds) - clean,
                                                                                     len(seeds))}
     return {"seeds": len(seeds), "per_seed": per_seed, "outcomes": outcomes, "runs": runs}
