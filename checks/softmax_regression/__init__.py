@@ -9,8 +9,12 @@ reconstructed options in :mod:`checks.softmax_regression.setting`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+import numpy as np
 
 from checks.paper import Paper
 from checks.softmax_regression import b1_balanced, b2_imbalanced, b3_attention
@@ -33,6 +37,32 @@ def base_settings(claim: str, budget: Budget, options: Mapping[str, Any]) -> lis
     return [Setting(label=f"balanced, K={budget.b3_K}, N={budget.b3_N}", K=budget.b3_K, N=budget.b3_N)]
 
 
+#: the dominant feature's probability p_1 of an imbalanced instance: Theta(1), on both sides of
+#: the base 1/2, and above every other feature's for K >= 4 ((1 - 0.3) / 3 < 0.3)
+DOMINANT_RANGE = (0.3, 0.7)
+
+
+def instance(settings: list[Setting], budget: Budget, rng: np.random.Generator) -> list[Setting]:
+    """A check on a random instance (a calibration's trial: exact GD gives the same answer on
+    every seed): each setting gets K uniform on max(4, ceil(K/2))..2K, on the imbalanced law
+    p_1 uniform on :data:`DOMINANT_RANGE`, and the N that multiplies the rarest feature's
+    expected count N p_min by r, log-uniform on [1, 2] (rounded up).  So a setting within the
+    paper's assumptions (N p_min >= 8) stays within them, and the prompts a control makes too
+    short (N p_min = 1 or 2) stay too short for the floor to fall below eps; linear attention
+    and a claim made too strong are kept.  B1's K sweep runs at the instance's N / K."""
+    varied = []
+    for setting in settings:
+        K = int(rng.integers(max(4, -(-setting.K // 2)), 2 * setting.K + 1))
+        dominant = (float(rng.uniform(*DOMINANT_RANGE)) if setting.law == "imbalanced"
+                    else setting.dominant)
+        count = setting.N * setting.rarest * float(np.exp(rng.uniform(0.0, np.log(2.0))))
+        trial = replace(setting, K=K, dominant=dominant)
+        N = math.ceil(count / trial.rarest - 1e-9)
+        law = f", p_1={dominant:.3g}" if setting.law == "imbalanced" else ""
+        varied.append(replace(trial, N=N, label=f"{setting.label}; instance K={K}, N={N}{law}"))
+    return varied
+
+
 def _commands(subparsers):
     from checks.softmax_regression.commands import add_commands
     return add_commands(subparsers)
@@ -51,6 +81,9 @@ PAPER = Paper(
     commands=_commands,
     figures=FIGURES,
     controls_spec="SPEC §B.3",
-    # exact GD on the population loss: every check is the same on every seed
+    # exact GD on the population loss: every check is the same on every seed, so a
+    # calibration runs each on a random instance
     seed_free=frozenset({*CHECKS, *(c.id for c in CONTROLS)}),
+    varied=frozenset({*CHECKS, *(c.id for c in CONTROLS)}),
+    instance=instance,
 )

@@ -2,8 +2,8 @@
 two phases of the attention dynamics (seed 001; SPEC §B.3).
 
 Method: GD from Q = 0 on the exact population loss of the balanced family
-(:class:`numerics.softmax_regression.symmetric.BalancedFamily`), ``eta`` fixed, at
-``N = N_PER_K K``:
+(:class:`numerics.softmax_regression.symmetric.BalancedFamily`), ``eta`` fixed, at the
+setting's K and N (``N = N_PER_K K`` on the base settings):
 
 * **near-zero error in finite time** -- GD until L <= eps (or within eps/10 of the floor, a
   stationary point, or the budget), read ``at_most(eps, 0)`` on ``[lowest reachable, L
@@ -11,7 +11,8 @@ Method: GD from Q = 0 on the exact population loss of the balanced family
   stationary.  So a floor above eps (prompts too short; linear attention) or a stall above eps
   FAILs, reaching eps PASSes, and running out of budget is INCONCLUSIVE;
 * **time to eps against K** -- T(K), the first step within eps of the floor, on
-  ``budget.b1_sweep`` at N = 8K; its log-log slope fitted with corrections ``K^-1 log K``,
+  ``budget.b1_sweep`` at the setting's prompt length per feature, N = (N / K) K (8K on the
+  base); its log-log slope fitted with corrections ``K^-1 log K``,
   ``K^-1``, ``K^-2`` (T = K^2 + O(K log K): :mod:`checks.softmax_regression.setting`) and read
   ``at_most`` the claimed exponent (:data:`setting.K_EXPONENT_BOUND`, reconstructed).  T is an
   integer first-passage step: its error is the rounding, SE ``1/sqrt(12)``.  A K not reached
@@ -37,7 +38,6 @@ from checks.softmax_regression.phases import PHASE_READING, RULE, phases
 from checks.softmax_regression.setting import (
     EPSILON,
     K_EXPONENT_REASON,
-    N_PER_K,
     SLOPE_TOLERANCE_REASON,
     Budget,
     Setting,
@@ -82,11 +82,16 @@ def outcomes(setting: Setting, budget: Budget, rng: np.random.Generator, context
     return out
 
 
-def _sweep_times(budget: Budget) -> list[int]:
-    """T(K) at N = N_PER_K K for every K of the sweep."""
+def sweep_lengths(setting: Setting, budget: Budget) -> tuple[int, ...]:
+    """The prompt length N at every K of the sweep: the setting's N / K times K, rounded."""
+    return tuple(round(K * setting.N / setting.K) for K in budget.b1_sweep)
+
+
+def _sweep_times(budget: Budget, lengths: tuple[int, ...]) -> list[int]:
+    """T(K) at each K of the sweep and its prompt length."""
     times = []
-    for K in budget.b1_sweep:
-        model, fl = model_and_floor(Setting(label="", K=K, N=N_PER_K * K))
+    for K, N in zip(budget.b1_sweep, lengths, strict=True):
+        model, fl = model_and_floor(Setting(label="", K=K, N=N))
         times.append(time_to_eps(model, fl, budget)[0])
     return times
 
@@ -94,9 +99,10 @@ def _sweep_times(budget: Budget) -> list[int]:
 def _k_exponent(setting: Setting, budget: Budget, context: RunContext) -> Outcome:
     ks = np.array(budget.b1_sweep, dtype=float)
     # deterministic, and the same for the claim and the control that claims K^0
-    times = context.shared("B1 times to eps", {"n_per_k": N_PER_K, "eps": EPSILON},
+    lengths = sweep_lengths(setting, budget)
+    times = context.shared("B1 times to eps", {"lengths": lengths, "eps": EPSILON},
                            (budget.b1_sweep, budget.eta, budget.max_steps),
-                           lambda _: _sweep_times(budget))
+                           lambda _: _sweep_times(budget, lengths))
     t = np.array(times, dtype=float)
     # a K whose time was not reached within the budget censors the fit: no verdict from the rest
     reached = t > 0 if np.all(t > 0) else np.zeros(t.size, dtype=bool)
@@ -109,5 +115,6 @@ def _k_exponent(setting: Setting, budget: Budget, context: RunContext) -> Outcom
         method="exact first-passage steps (rounding: SE 1/sqrt(12)); WLS log-log fit with "
                "corrections K^-1 log K, K^-1, K^-2",
         read_bound=f"K^{setting.k_exponent:g} bound")
-    outcome.evidence.update(n_per_k=N_PER_K, times=times, k_exponent_reason=K_EXPONENT_REASON)
+    outcome.evidence.update(prompt_lengths=list(lengths), times=times,
+                            k_exponent_reason=K_EXPONENT_REASON)
     return outcome
