@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from scipy import stats
 
-from checks import calibrate
+from checks import calibrate, papers
+from checks.papers import PAPERS
 from checks.runner import check_cell, run
 
 
@@ -29,10 +31,11 @@ def test_bounds_are_exact_clopper_pearson() -> None:
     assert calibrate.upper_bound(5, 5) == 1.0 and calibrate.lower_bound(0, 5) == 0.0
 
 
-@pytest.mark.parametrize("claims", [["A4"], ["A5m", "B1"]])
+@pytest.mark.parametrize("claims", [["A4"], ["A5m"]])
 def test_a_cell_is_what_a_run_computes(claims: list[str]) -> None:
-    """Each cell has the outcomes a whole run with its seed gives, also where a control
-    re-judges its claim's shared numbers (A5m's c-rate control, B1's K-exponent control)."""
+    """Each cell that is not varied by instance has the outcomes a whole run with its seed
+    gives, also where a control re-judges its claim's shared numbers (A5m's c-rate control).
+    (Paper B's checks are all varied: tests/test_papers.py checks their instances.)"""
     whole = run(claims, "smoke", 3)
     results, counts = calibrate.sweep(calibrate.cells(claims, "smoke", [3]), None, None)
     assert counts == {"computed": len(results), "cached": 0}
@@ -213,20 +216,26 @@ def test_run_on_a_dask_cluster_writes_the_same_report(tmp_path: Path) -> None:
     assert _verdicts(tmp_path / "dask") == _verdicts(tmp_path / "local")
 
 
-def test_seed_free_checks_are_varied_by_instance_or_counted_once() -> None:
-    """A3 (quadrature) and its controls run on a new random instance per seed; paper B's
-    exact-GD claims and controls, which no instance rule varies, run once and count as one
-    trial."""
+def test_seed_free_checks_are_varied_by_instance_or_counted_once(monkeypatch) -> None:
+    """A3 (quadrature) and its controls, and paper B's exact GD, run on a new random instance
+    per seed; a seed-free check that no instance rule varies (paper B with its rule taken
+    away) runs once and counts as one trial, with no bound."""
     todo = calibrate.cells(["A3", "B3"], "smoke", [0, 1, 2])
     by_check = {}
     for cell in todo:
         by_check.setdefault(cell.check, []).append(cell.seed)
-    assert by_check["A3"] == by_check["A3-unequal-norms"] == [0, 1, 2]
-    assert by_check["B3"] == by_check["B3-limit-one"] == [0]
-    for check, is_control in (("A3", False), ("A3-unequal-norms", True)):
-        labels = [set(check_cell("A", check, is_control, "smoke", seed, vary_instance=True).settings)
+    assert by_check["A3"] == by_check["A3-unequal-norms"] == by_check["B3-limit-one"] == [0, 1, 2]
+    for paper, check, is_control, mark in (("A", "A3", False, "random Lambda"),
+                                           ("A", "A3-unequal-norms", True, "random Lambda"),
+                                           ("B", "B3", False, "instance K=")):
+        labels = [set(check_cell(paper, check, is_control, "smoke", seed, vary_instance=True).settings)
                   for seed in (0, 1)]
-        assert labels[0] != labels[1] and all("random Lambda" in s for s in labels[0] | labels[1])
+        assert labels[0] != labels[1] and all(mark in s for s in labels[0] | labels[1])
+    fixed = tuple(replace(p, instance=None, varied=frozenset()) if p.id == "B" else p for p in PAPERS)
+    monkeypatch.setattr(papers, "PAPERS", fixed)
+    monkeypatch.setattr(calibrate, "PAPERS", fixed)
+    todo = calibrate.cells(["A3", "B3"], "smoke", [0, 1, 2])
+    assert [c.seed for c in todo if c.check in ("B3", "B3-limit-one")] == [0, 0]
     summary = calibrate.summarise(calibrate.sweep(todo, None, None)[0], [0, 1, 2])
     rows = {o["id"]: o for o in summary["outcomes"]}
     assert rows["A3"]["trials"] == 3 and rows["A3"]["varied_by_instance"]
