@@ -5,7 +5,8 @@ seed.  A cell is computed by :func:`compute_cell` with its seed's :class:`checks
 so it draws exactly the numbers it draws in a whole ``run`` with that seed (streams are keyed by
 check id and shared law, never by what else runs), except that a check its paper varies runs
 on a random instance (below).  A worker is handed one seed's cells at a time, so that, as in a
-run, controls that re-judge a claim's numbers do not recompute them.
+run, controls that re-judge a claim's numbers do not recompute them (unless their paper varies
+both: then each draws its own instance, as paper B's K-exponent control does).
 
 * **Where.** Cells go to a ``concurrent.futures`` executor: a local process pool by default,
   or a Dask distributed cluster (``Client(address).get_executor()``), with identical results.

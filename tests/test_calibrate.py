@@ -31,17 +31,25 @@ def test_bounds_are_exact_clopper_pearson() -> None:
     assert calibrate.upper_bound(5, 5) == 1.0 and calibrate.lower_bound(0, 5) == 0.0
 
 
-@pytest.mark.parametrize("claims", [["A4"], ["A5m"]])
+@pytest.mark.parametrize("claims", [["A4"], ["A5m"], ["B1"]])
 def test_a_cell_is_what_a_run_computes(claims: list[str]) -> None:
-    """Each cell that is not varied by instance has the outcomes a whole run with its seed
-    gives, also where a control re-judges its claim's shared numbers (A5m's c-rate control).
-    (Paper B's checks are all varied: tests/test_papers.py checks their instances.)"""
+    """Each cell has the outcomes a whole run with its seed gives, also where a control
+    re-judges its claim's shared numbers (A5m's c-rate control; B1's K-exponent control shares
+    the claim's sweep: one shared computation in the run); a cell its paper varies (all of
+    paper B's) has those of the check alone on its random instance."""
     whole = run(claims, "smoke", 3)
+    if claims == ["B1"]:
+        assert whole.shared_computations == 1
     results, counts = calibrate.sweep(calibrate.cells(claims, "smoke", [3]), None, None)
     assert counts == {"computed": len(results), "cached": 0}
-    by_id = {c.check: r for c, r in results.items()}
-    for check in [*whole.claims, *(c.result for c in whole.controls)]:
-        assert by_id[check.id]["outcomes"] == {o.name: o.verdict.value for o in check.outcomes}
+    for cell, result in results.items():
+        paper = papers.paper_by_id(cell.paper)
+        if paper.varies(cell.check):
+            alone = check_cell(cell.paper, cell.check, cell.is_control, "smoke", 3, vary_instance=True)
+        else:
+            alone = next(c for c in [*whole.claims, *(k.result for k in whole.controls)]
+                         if c.id == cell.check)
+        assert result["outcomes"] == {o.name: o.verdict.value for o in alone.outcomes}
 
 
 def _calibrate(*args: str) -> list[str]:

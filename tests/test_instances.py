@@ -11,14 +11,16 @@ from checks.gaussian_mixtures import PAPER as PAPER_A
 from checks.paper import PROFILE_NAMES
 from checks.softmax_regression import DOMINANT_RANGE
 from checks.softmax_regression import PAPER as PAPER_B
-from tests.test_papers import varied_settings
+from checks.softmax_regression.common import model_and_floor
+from checks.softmax_regression.setting import EPSILON
+from tests.settings_of import settings_of
 
 SEEDS = range(50)
 
 
 def instances(paper, check: str, profile: str):
     budget = paper.profiles[profile]
-    settings = varied_settings(paper, check, budget)
+    settings = settings_of(paper, check, budget)
     for seed in SEEDS:
         yield settings, paper.instance(settings, budget, np.random.default_rng(seed))
 
@@ -60,3 +62,13 @@ def test_paper_b_instances_keep_assumptions_and_breaks(check: str, profile: str)
             if base.law == "imbalanced":
                 assert DOMINANT_RANGE[0] <= trial.dominant <= DOMINANT_RANGE[1]
                 assert trial.rarest < trial.dominant
+            # what decides: a claim's floor far below eps, a broken one's above it; the limit
+            # claimed at 1 at least 0.01 from the truth, 30 times the widest fit interval on the
+            # limit measured (LIMIT_MARGIN_REASON)
+            worst_floor = model_and_floor(trial)[1].feature.max()
+            if is_claim:
+                assert worst_floor <= EPSILON / 10
+            elif check.startswith("B1-") and check != "B1-K-exponent-0":
+                assert worst_floor > EPSILON
+            elif check == "B3-limit-one":
+                assert (1 - trial.rarest) ** trial.N >= 0.01

@@ -50,7 +50,8 @@ ID = "B1"
 STATEMENT = ("balanced features: GD reaches near-zero prediction error in finite time, through "
              "two phases of the attention dynamics")
 METHOD = ("exact GD on the balanced symmetry family from Q = 0; the floor in closed form; the "
-          "first step within eps of the floor, its growth in K (N = 8K) fitted on log-log axes; "
+          "first step within eps of the floor, its growth in K (N / K fixed: 8 on the base) fitted "
+          "on log-log axes; "
           "phases by the stated rule")
 
 #: the paper's two phases, read (not gated) by the stated rule
@@ -98,7 +99,8 @@ def _sweep_times(budget: Budget, lengths: tuple[int, ...]) -> list[int]:
 
 def _k_exponent(setting: Setting, budget: Budget, context: RunContext) -> Outcome:
     ks = np.array(budget.b1_sweep, dtype=float)
-    # deterministic, and the same for the claim and the control that claims K^0
+    # deterministic: in a run the claim and the control that claims K^0 share it (in a
+    # calibration each draws its own instance, so each computes its own)
     lengths = sweep_lengths(setting, budget)
     times = context.shared("B1 times to eps", {"lengths": lengths, "eps": EPSILON},
                            (budget.b1_sweep, budget.eta, budget.max_steps),
