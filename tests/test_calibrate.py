@@ -235,7 +235,7 @@ def test_seed_free_checks_are_varied_by_instance_or_counted_once(monkeypatch) ->
     assert by_check["A3"] == by_check["A3-unequal-norms"] == by_check["B3-limit-one"] == [0, 1, 2]
     for paper, check, is_control, mark in (("A", "A3", False, "random Lambda"),
                                            ("A", "A3-unequal-norms", True, "random Lambda"),
-                                           ("B", "B3", False, "instance K=")):
+                                           ("B", "B3", False, "N=")):
         labels = [set(check_cell(paper, check, is_control, "smoke", seed, vary_instance=True).settings)
                   for seed in (0, 1)]
         assert labels[0] != labels[1] and all(mark in s for s in labels[0] | labels[1])
