@@ -108,8 +108,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                    help="number of seeds: an integer >= 1 (required)")
     c.add_argument("--first-seed", type=seed, default=0, metavar="S",
                    help="the seeds are S, S+1, ..., S+K-1: an integer >= 0; default %(default)s")
-    c.add_argument("--jobs", type=integer, default=1, metavar="J",
-                   help="local worker processes: an integer >= 1; default %(default)s")
+    c.add_argument("--jobs", type=integer, default=None, metavar="J",
+                   help="local worker processes: an integer >= 1; not with --scheduler, whose "
+                        "workers set the parallelism; default 1")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a Dask distributed scheduler (e.g. tcp://host:8786) to send the cells to "
                         "instead of local processes (needs the dask extra); default: none")
@@ -241,14 +242,17 @@ def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise ConfigError("seeds", f"must be >= 1, got {args.seeds}")
-    if args.jobs < 1:
+    if args.jobs is not None and args.scheduler is not None:
+        raise ConfigError("jobs", "sets local processes; with --scheduler the cluster's workers "
+                                  "set the parallelism: drop one of them")
+    if args.jobs is not None and args.jobs < 1:
         raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
     if args.cache is not None and args.cache.exists() and not args.cache.is_dir():
         raise ConfigError("cache", f"{args.cache} is not a directory")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     todo = calibration.cells(args.claims, args.profile, seeds)
     with contextlib.ExitStack() as stack:
-        executor = _executor(args.scheduler, args.jobs, stack)
+        executor = _executor(args.scheduler, args.jobs or 1, stack)
         with Progress(sys.stderr) as progress:
             results, counts = calibration.sweep(todo, executor, args.cache, progress, args.records)
     summary_ = calibration.summarise(results, seeds) | {"cells": counts}

@@ -61,6 +61,7 @@ from numerics.gaussian_mixtures.sufficient_stats import draw_noise, sample
     (["run", "--profile", "smoke", "--claims", "A3m", "--classes", "9"], "--classes"),
     (["calibrate", "--seeds", "0"], "--seeds"),
     (["calibrate", "--seeds", "2", "--jobs", "0"], "--jobs"),
+    (["calibrate", "--seeds", "2", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"], "--jobs"),
     (["calibrate", "--seeds", "2", "--claims", "A9"], "--claims"),
     (["calibrate"], "--seeds"),
     (["calibrate", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
