@@ -38,16 +38,17 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from scipy import stats
 
 from checks.context import RunContext
+from checks.exit_status import Incomplete
 from checks.interrupt import as_completed, ignore_interrupts
 from checks.paper import Paper
 from checks.papers import PACKAGES, PAPERS, paper_by_id, selection
@@ -147,8 +148,11 @@ def _modules(paper: str) -> set[str]:
 @cache
 def code_version(paper: str) -> str:
     """SHA-256 of the source (relative paths and contents) of :func:`_modules`: a change to
-    another paper, the CLI, the reports or this module's bookkeeping leaves a paper's version as
-    it is; a change to any theory, numerics or check module its cells run changes it."""
+    any module a cell of ``paper`` imports changes it -- its theory, numerics and checks, the
+    runner and the decision rules, and also what they import for a run's sake (the paper's
+    figures, ``checks.plots``, ``checks.schema``, ``checks.interrupt``, ``checks.exit_status``);
+    a change to another paper, the CLI, the report writers (``checks.report``, ``checks.junit``)
+    or this module leaves it as it is."""
     digest = hashlib.sha256()
     for path in sorted({_source(m) for m in _modules(paper)}):
         digest.update(path.relative_to(_ROOT).as_posix().encode())
@@ -161,13 +165,41 @@ def compute_cell(cell: Cell, version: str, context: RunContext | None = None) ->
     other cells computed (not part of the cache's address, like the result's ``elapsed_s``).
     ``version`` is the cell's paper's :func:`code_version` where the sweep was started; a
     worker whose code differs refuses the cell rather than record it under that version."""
-    if version != code_version(cell.paper):
-        raise RuntimeError(f"this worker's code of paper {cell.paper} is version "
-                           f"{code_version(cell.paper)[:12]}, the sweep's is {version[:12]}")
+    require_version(cell.paper, version)
     result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed,
                         context=context, vary_instance=True)
     return {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes},
             "elapsed_s": result.elapsed_s}
+
+
+def require_version(paper: str, version: str) -> None:
+    """Refuse to compute for a sweep or a run whose code of ``paper`` is another version
+    (a Dask worker runs the checkout it was started from, not the client's)."""
+    if version != code_version(paper):
+        raise RuntimeError(f"this worker's code of paper {paper} is version "
+                           f"{code_version(paper)[:12]}, the client's is {version[:12]}")
+
+
+def _versioned(versions: dict[str, str], fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
+    for paper, version in versions.items():
+        require_version(paper, version)
+    return fn(*args, **kwargs)
+
+
+class Versioned(Executor):
+    """``executor`` (a Dask cluster's) with every call checked first, where it runs, against
+    this process's code version of every paper: ``run --scheduler`` on workers started from
+    another checkout stops rather than report what that code computes."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+        self._versions = {p.id: code_version(p.id) for p in PAPERS}
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        return self._executor.submit(_versioned, self._versions, fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait=wait)
 
 
 def _cached(directory: Path | None) -> Callable[..., dict]:
@@ -189,27 +221,25 @@ def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
 
 
 def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, dict]:
-    """The finished cells among ``wanted`` that a records file holds (none if it does not exist);
-    lines of other cells are left alone, whatever their version.
+    """The finished cells among ``wanted`` that a records file holds (none if it does not exist).
 
-    A last line cut short (a sweep killed while appending) is dropped from the file, with a
-    word on stderr; any other line that is not a record, a wanted cell's record of another code
-    version, or two records of one cell that disagree is a :class:`ConfigError` (``records``)."""
+    Every record of a paper and profile that ``wanted`` has cells of must be of this code's
+    version, whatever its seed (a calibration spans one version: a piece computed on other code
+    would otherwise be found only when the whole is summarised); records of other papers or
+    profiles are left alone.  A last line cut short (a sweep killed while appending: not JSON)
+    is dropped from the file, with a word on stderr; any other line that is not a record, a
+    record of another code version, or two records of one cell that disagree is a
+    :class:`ConfigError` (``records``)."""
     if not path.exists():
         return {}
     lines = path.read_bytes().split(b"\n")
+    guarded = {(c.paper, c.profile) for c in wanted}
     records: dict[Cell, dict] = {}
     kept = 0  # bytes of whole lines
     for number, line in enumerate(lines, 1):
         try:
             record = json.loads(line) if line.strip() else None
-            cell = None if record is None else Cell(
-                str(record.pop("paper")), str(record.pop("check")), bool(record.pop("is_control")),
-                str(record.pop("profile")), int(record.pop("seed")))
-            version = None if record is None else str(record.pop("version"))
-            if record is not None and not isinstance(record.get("verdict"), str):
-                raise KeyError("verdict")
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except ValueError:
             if number == len(lines):  # a torn append: no newline after it
                 print(f"icl-verify: {path}: dropped a last line cut short ({len(line)} bytes)",
                       file=sys.stderr)
@@ -217,13 +247,24 @@ def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, dict]:
                     handle.truncate(kept)
                 break
             raise ConfigError("records", f"{path}:{number}: not a calibration record") from None
+        try:
+            cell = None if record is None else Cell(
+                str(record.pop("paper")), str(record.pop("check")), bool(record.pop("is_control")),
+                str(record.pop("profile")), int(record.pop("seed")))
+            version = None if record is None else str(record.pop("version"))
+            if record is not None and not isinstance(record.get("verdict"), str):
+                raise KeyError("verdict")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ConfigError("records", f"{path}:{number}: not a calibration record") from None
         kept += len(line) + 1
-        if cell not in wanted:
+        if cell is None or (cell.paper, cell.profile) not in guarded:
             continue
         if version != code_version(cell.paper):
             raise ConfigError("records", f"{path}:{number}: paper {cell.paper}'s code version "
                                          f"{version[:12]}, this code is {code_version(cell.paper)[:12]}: "
                                          f"a calibration spans one code version")
+        if cell not in wanted:
+            continue
         if cell in records and records[cell]["verdict"] != record["verdict"]:
             raise ConfigError("records", f"{path}:{number}: two records of {cell.check} at seed "
                                          f"{cell.seed} disagree")
@@ -260,10 +301,9 @@ def _end_line(handle: IO[str]) -> None:
     """A newline after the last record if it has none (a file concatenated or edited without
     one would glue the next record onto it)."""
     end = handle.seek(0, os.SEEK_END)
-    if end > 0:
-        handle.seek(end - 1)
-        if handle.read(1) != "\n":
-            handle.write("\n")
+    # the last byte read by offset: a text handle may seek only to offsets it returned
+    if end > 0 and os.pread(handle.fileno(), 1, end - 1) != b"\n":
+        handle.write("\n")
 
 
 def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
@@ -295,13 +335,16 @@ def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
             by_seed.setdefault(cell.seed, []).append(cell)
         tasks = [([(c, code_version(c.paper)) for c in group], directory) for group in by_seed.values()]
         progress(len(results), len(todo), "cells")
-        if executor is None:
-            for task in tasks:
-                finished(task[0], _call(task))
-        else:
-            futures = {executor.submit(_call, task): task[0] for task in tasks}
-            for future in as_completed(futures):
-                finished(futures[future], future.result())
+        try:
+            if executor is None:
+                for task in tasks:
+                    finished(task[0], _call(task))
+            else:
+                futures = {executor.submit(_call, task): task[0] for task in tasks}
+                for future in as_completed(futures):
+                    finished(futures[future], future.result())
+        except ConfigError as err:  # the input was valid: a cell's own (random) setting failed
+            raise Incomplete(f"a cell could not compute its own setting: {err.reason}") from err
     # in the order of ``todo``, whatever order the cells finished in
     return {c: results[c] for c in todo}, {"computed": len(todo) - reused, "cached": reused}
 
@@ -326,10 +369,14 @@ def _expected(cell: Cell) -> str:
 
 
 def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
-    """Per seed, the claims' and controls' verdicts; per claim and control the counts and exact
-    bounds; and the seeds on which a whole run would be clean (every claim PASS, every control
-    as expected), with the bound on the rate of the others (the JSON of ``calibrate --json``,
-    without ``cells``).
+    """Per seed, the claims' and controls' verdicts; per claim and control the verdict counts
+    and the exact bound (a claim's false-FAIL rate, a control's rate of its expected verdict);
+    and, over whole runs, the seeds on which a run would be clean (every claim PASS, every
+    control as expected) and those on which some claim FAILs -- the gate failing a true
+    theorem -- each with its exact bound (the JSON of ``calibrate --json``, without ``cells``).
+
+    A varied check's bound is over the paper's distribution of instances; another check's is
+    for the paper's base settings.
 
     A seed-free check that is not varied is one deterministic trial: its verdict is given, and
     no bound (``null``), since one evaluation of a deterministic check is not a rate."""
@@ -350,21 +397,26 @@ def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
         row = {"id": name, "paper": paper, "kind": "control" if is_control else "claim", "trials": n,
                "seed_free": name in p.seed_free, "varied_by_instance": p.varies(name),
                "deterministic": deterministic, "expected": expected, "level": BOUND_LEVEL}
+        counts = {v: sum(r["verdict"] == v for _, r in mine) for v in ("FAIL", "INCONCLUSIVE", "PASS")}
+        row |= counts
         if is_control:
-            hits = sum(r["verdict"] == expected for _, r in mine)
-            bound = None if deterministic else lower_bound(hits, n)
-            row |= {"detected": hits, "detection_lower_bound": bound}
+            bound = None if deterministic else lower_bound(counts[expected], n)
+            row |= {"detected": counts[expected], "detection_lower_bound": bound}
         else:
-            counts = {v: sum(r["verdict"] == v for _, r in mine) for v in ("FAIL", "INCONCLUSIVE", "PASS")}
-            bound = None if deterministic else upper_bound(counts["FAIL"], n)
-            row |= counts | {"false_fail_upper_bound": bound}
+            row["false_fail_upper_bound"] = None if deterministic else upper_bound(counts["FAIL"], n)
         outcomes.append(row)
     # a check run once (deterministic) counts on every seed
-    as_expected = {c: r["verdict"] == _expected(c) for c, r in results.items()}
-    once = all(ok for c, ok in as_expected.items() if not repeated(paper_by_id(c.paper), c.check))
-    clean = sum(once and all(as_expected[c] for c, _ in mine) for mine in by_seed.values())
-    runs = {"clean": clean, "seeds": len(seeds), "not_clean_upper_bound": upper_bound(len(seeds) - clean,
-                                                                                    len(seeds))}
+    once = [(c, r) for c, r in results.items() if not repeated(paper_by_id(c.paper), c.check)]
+
+    def seeds_where(ok: Callable[[Cell, dict], bool]) -> int:
+        return sum(all(ok(c, r) for c, r in once) and all(ok(c, r) for c, r in mine)
+                   for mine in by_seed.values())
+
+    clean = seeds_where(lambda c, r: r["verdict"] == _expected(c))
+    no_fail = seeds_where(lambda c, r: c.is_control or r["verdict"] != "FAIL")
+    k = len(seeds)
+    runs = {"clean": clean, "seeds": k, "not_clean_upper_bound": upper_bound(k - clean, k),
+            "claim_fail": k - no_fail, "claim_fail_upper_bound": upper_bound(k - no_fail, k)}
     return {"seeds": len(seeds), "per_seed": per_seed, "outcomes": outcomes, "runs": runs}
 
 
@@ -409,9 +461,11 @@ def table(summary: dict) -> str:
         lines.append(f"{o['id'] + ' (' + o['expected'] + ')':<40} {o['detected']:>4} of {o['trials']:<4}  "
                      f"{_bound(o['detection_lower_bound'], o)}")
     runs = summary["runs"]
+    lines.append(f"whole runs with a claim FAIL: {runs['claim_fail']} of {runs['seeds']}; "
+                 f"rate <= {runs['claim_fail_upper_bound']:.4f}")
     lines.append(f"whole runs clean (every claim PASS, every control as expected): {runs['clean']} of "
                  f"{runs['seeds']}; rate of the others <= {runs['not_clean_upper_bound']:.4f}")
-    cells = summary.get("cells")
-    if cells:
-        lines.append(f"cells: {cells['computed']} computed, {cells['cached']} reused (cache or records)")
+    done = summary.get("cells")
+    if done:
+        lines.append(f"cells: {done['computed']} computed, {done['cached']} reused (cache or records)")
     return "\n".join(lines)

@@ -152,6 +152,14 @@ def _junit_incomplete(path: Path, err: BaseException, start: float) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     options = _run_options(args)
+    # a --scheduler that cannot be reached (or Dask missing) is bad input, found before the
+    # report directory is claimed, a dry run included
+    with contextlib.ExitStack() as stack:
+        return _run_into_report(args, options, _executor(args.scheduler, 1, stack))
+
+
+def _run_into_report(args: argparse.Namespace, options: dict, executor: Executor | None) -> int:
+    """``run``: the checks (on ``executor``, if any) and their report set, published whole."""
     start = time.perf_counter()
     junit_apart = False
     try:
@@ -165,13 +173,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 print(f"dry run: would check {', '.join(claims)} and {len(controls)} negative controls "
                       f"(paper {', '.join(papers)}) at the {args.profile} profile, seed {args.seed}"
                       + (f", {chosen}" if chosen else "")
+                      + (f", on the Dask scheduler at {args.scheduler}" if args.scheduler else "")
                       + f", into {target.target}; every option is valid")
                 return ExitStatus.OK
             try:
                 try:
-                    with contextlib.ExitStack() as stack, Progress(sys.stderr) as progress:
+                    with Progress(sys.stderr) as progress:
                         result = run(args.claims, args.profile, args.seed, progress=progress,
-                                     options=options, executor=_executor(args.scheduler, 1, stack))
+                                     options=options, executor=executor)
                         progress.stage(f"writing the report to {target.target}")
                 except ConfigError as err:  # the input was valid: a check's own setting failed
                     raise Incomplete(f"a check could not compute its own setting: {err.reason}") from err
@@ -221,8 +230,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> Executor | None:
-    """Where checks run: a Dask cluster's executor at ``scheduler``, else ``jobs`` local
-    processes (None: this process); closed, with its Dask client, when ``stack`` is."""
+    """Where checks run: a Dask cluster's executor at ``scheduler`` (whose workers refuse a
+    call if their code of a paper is not this process's), else ``jobs`` local processes (None:
+    this process); closed, with its Dask client, when ``stack`` is."""
     if scheduler is None:
         executor = calibration.local_executor(jobs)
         if executor is not None:
@@ -233,10 +243,23 @@ def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> 
     except ImportError:
         raise ConfigError("scheduler", "needs Dask distributed: pip install 'icl-verify[dask]'") from None
     try:
-        return stack.enter_context(Client(scheduler, timeout=10)).get_executor()
+        return calibration.Versioned(stack.enter_context(Client(scheduler, timeout=10)).get_executor())
     except (OSError, TimeoutError, ValueError) as err:
         raise ConfigError("scheduler", f"cannot reach a Dask scheduler at {scheduler!r} "
                                        f"({err})") from None
+
+
+def _writable_directory(path: Path, field: str) -> None:
+    """``path`` made a directory this process can write in, or bad input naming ``field``
+    (joblib would only warn, per cell, that it cannot store one)."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(field, f"{path} is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(field, f"cannot create {path}: {err.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(field, f"cannot write in {path}")
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
@@ -247,8 +270,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                                   "set the parallelism: drop one of them")
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
-    if args.cache is not None and args.cache.exists() and not args.cache.is_dir():
-        raise ConfigError("cache", f"{args.cache} is not a directory")
+    if args.cache is not None:
+        _writable_directory(args.cache, "cache")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     todo = calibration.cells(args.claims, args.profile, seeds)
     with contextlib.ExitStack() as stack:

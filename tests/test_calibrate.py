@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from checks import calibrate, papers
-from checks.papers import PAPERS
+from checks.papers import PAPERS, all_claims
 from checks.runner import check_cell, run
 from tests.settings_of import settings_of
 
@@ -97,12 +97,17 @@ def test_records_resume_a_calibration_and_survive_a_torn_append(tmp_path: Path) 
     assert _untimed(again) == _untimed(first)
     assert [json.loads(line) for line in records.read_text().splitlines()][:3] == \
         [json.loads(line) for line in lines[:3]]
+    # a whole last line that is JSON but no record is not a torn append: kept, and refused
+    records.write_text("\n".join(lines) + '\n{"seed": 3}')
+    with pytest.raises(calibrate.ConfigError, match=":5: not a calibration record"):
+        calibrate.read_records(records, set(todo))
+    assert records.read_text().endswith('{"seed": 3}')
 
 
 def test_ctrl_c_stops_a_local_sweep_without_finishing_its_queue(tmp_path: Path) -> None:
     """SIGINT once the first seed is recorded: status 4 with one line, and the queued seeds
     are cancelled and the running ones' workers ended (not waited for: the records stop short
-    of the sweep's 15 x 29 + 8 cells)."""
+    of the sweep's cells)."""
     records = tmp_path / "records.jsonl"
     sweep = subprocess.Popen([sys.executable, "-m", "checks.cli", "calibrate", "--profile", "smoke",
                               "--seeds", "15", "--jobs", "2", "--records", str(records)],
@@ -116,7 +121,7 @@ def test_ctrl_c_stops_a_local_sweep_without_finishing_its_queue(tmp_path: Path) 
     # one line besides the progress lines: no worker's traceback
     assert [line for line in err.splitlines() if not line.startswith("[icl-verify]")] == \
         ["icl-verify: incomplete: interrupted by SIGINT"]
-    assert 0 < len(records.read_text().splitlines()) < 15 * 29 + 8
+    assert 0 < len(records.read_text().splitlines()) < len(calibrate.cells(all_claims(), "smoke", range(15)))
 
 
 def test_records_are_locked_and_a_missing_final_newline_is_mended(tmp_path: Path) -> None:
@@ -141,6 +146,9 @@ def _untimed(results: dict) -> dict:
     (lambda line: line.replace(calibrate.code_version("A"), "0" * 64), "code version 000000000000"),
     (lambda line: line.replace('"verdict": "', '"verdict": "NOT'), "disagree"),
     (lambda line: "not json", ":1: not a calibration record"),
+    # another version at a seed this sweep does not ask for: a calibration spans one version
+    (lambda line: line.replace(calibrate.code_version("A"), "0" * 64).replace('"seed": 3', '"seed": 99'),
+     "code version 000000000000"),
 ])
 def test_bad_records_are_one_line_naming_the_option(tmp_path: Path, capsys, edit, message) -> None:
     """Records of another code version, two records of one cell that disagree, a line in the
@@ -202,6 +210,34 @@ def test_without_dask_the_scheduler_option_says_how_to_install_it(monkeypatch, c
     assert len(err) == 1 and "--scheduler" in err[0] and "pip install 'icl-verify[dask]'" in err[0]
 
 
+def test_a_cell_whose_own_setting_fails_is_incomplete_not_bad_input(monkeypatch, capsys) -> None:
+    """A check that cannot compute its random instance (a ConfigError from inside a cell) is
+    exit status 4 with one line, not a complaint about an option the user never gave."""
+    from checks import cli
+
+    def refuse(*_args, **_kwargs):
+        raise calibrate.ConfigError("d", "no such instance")
+
+    monkeypatch.setattr(calibrate, "check_cell", refuse)
+    assert cli.main(["calibrate", "--profile", "smoke", "--claims", "A4", "--seeds", "1"]) == 4
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("[icl-verify]")]
+    assert err == ["icl-verify: incomplete: a cell could not compute its own setting: no such instance"]
+
+
+def test_a_worker_on_other_code_refuses_a_call(monkeypatch) -> None:
+    """``run --scheduler``'s executor: each call first compares the worker's code versions
+    with the client's (here the worker is this process, its code changed after submission's
+    versions were taken)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as threads:
+        executor = calibrate.Versioned(threads)
+        assert executor.submit(int, "3").result() == 3
+        monkeypatch.setattr(calibrate, "code_version", lambda paper: "0" * 64)
+        with pytest.raises(RuntimeError, match="code of paper A is version 000000000000"):
+            executor.submit(int, "3").result()
+
+
 def _verdicts(report_dir: Path) -> str:
     """report.json's papers, without the timings (which differ between any two runs)."""
     papers = json.loads((report_dir / "report.json").read_text())["papers"]
@@ -238,8 +274,8 @@ def test_seed_free_checks_are_varied_by_instance_or_counted_once(monkeypatch) ->
                                      ("B", "B3", False)):
         labels = [set(check_cell(paper, check, is_control, "smoke", seed, vary_instance=True).settings)
                   for seed in (0, 1)]
-        base = {s.label for s in settings_of(papers.paper_by_id(paper), check,
-                                              papers.paper_by_id(paper).profiles["smoke"])}
+        subject = papers.paper_by_id(paper)
+        base = {s.label for s in settings_of(subject, check, subject.profiles["smoke"])}
         assert labels[0] != labels[1] and not (labels[0] | labels[1]) & base
     fixed = tuple(replace(p, instance=None, varied=frozenset()) if p.id == "B" else p for p in PAPERS)
     monkeypatch.setattr(papers, "PAPERS", fixed)
@@ -254,7 +290,24 @@ def test_seed_free_checks_are_varied_by_instance_or_counted_once(monkeypatch) ->
     assert rows["B3"]["trials"] == 1 and rows["B3"]["deterministic"] and not rows["B3"]["varied_by_instance"]
     assert rows["B3"]["false_fail_upper_bound"] is None
     assert rows["B3-limit-one"]["detection_lower_bound"] is None
-    # the control that must PASS counts its PASSes
-    assert rows["A3-unbalanced-antipodal"]["expected"] == "PASS"
-    clean = sum(all(v == "PASS" for v in s["claims"].values()) for s in summary["per_seed"])
-    assert summary["runs"]["clean"] <= clean
+    # the control that must PASS (a true setting) counts its PASSes
+    unbalanced = rows["A3-unbalanced-antipodal"]
+    assert unbalanced["expected"] == "PASS" and unbalanced["detected"] == unbalanced["PASS"]
+
+
+def test_whole_runs_count_a_seed_by_its_worst_cell() -> None:
+    """Hand-made verdicts of A4 and one of its controls (expected FAIL) on three seeds: a
+    seed is clean only if every cell gave its expected verdict, and counts as a claim FAIL
+    if any claim FAILed (a missed control or an INCONCLUSIVE claim is not a claim FAIL)."""
+    verdicts = {0: ("PASS", "FAIL"), 1: ("FAIL", "FAIL"), 2: ("INCONCLUSIVE", "PASS")}
+    results = {}
+    for seed, (claim, control) in verdicts.items():
+        results[calibrate.Cell("A", "A4", False, "quick", seed)] = {"verdict": claim}
+        results[calibrate.Cell("A", "A4-covariance-shift", True, "quick", seed)] = {"verdict": control}
+    summary = calibrate.summarise(results, [0, 1, 2])
+    assert summary["runs"] == {"clean": 1, "seeds": 3, "not_clean_upper_bound": calibrate.upper_bound(2, 3),
+                               "claim_fail": 1, "claim_fail_upper_bound": calibrate.upper_bound(1, 3)}
+    rows = {o["id"]: o for o in summary["outcomes"]}
+    assert (rows["A4"]["FAIL"], rows["A4"]["INCONCLUSIVE"], rows["A4"]["PASS"]) == (1, 1, 1)
+    assert rows["A4-covariance-shift"]["detected"] == 2
+    assert rows["A4-covariance-shift"]["detection_lower_bound"] == calibrate.lower_bound(2, 3)

@@ -65,6 +65,9 @@ from numerics.gaussian_mixtures.sufficient_stats import draw_noise, sample
     (["calibrate", "--seeds", "2", "--claims", "A9"], "--claims"),
     (["calibrate"], "--seeds"),
     (["calibrate", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
+    (["calibrate", "--seeds", "1", "--cache", "/dev/null/cache"], "--cache"),
+    # found by issue 14's review: these said "incomplete" (exit 4)
+    (["run", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
     (["constants", "--d", "0"], "--d"),
     (["constants", "--d", "3", "--classes", "1"], "--classes"),
     (["constants", "--d", "3", "--classes", "4", "--samples", "2"], "--samples"),
