@@ -119,8 +119,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                         "the check and the seed: a rerun reuses them; default: none")
     c.add_argument("--records", type=Path, default=None, metavar="FILE",
                    help="JSON Lines file of finished cells, one code version: the cells it holds are "
-                        "reused, each new one is appended as it finishes (commit it to resume a "
-                        "calibration elsewhere); default: none")
+                        "reused, each seed's new ones are appended when the seed finishes (commit it "
+                        "to resume a calibration elsewhere); default: none")
     c.add_argument("--json", action="store_true",
                    help="print the per-seed verdicts, the counts and bounds, and the cells computed "
                         "and reused as JSON")
