@@ -3,7 +3,8 @@ controls over 300 seeds through ``icl-verify calibrate``'s machinery, with the e
 95% bounds the suite targets: false-FAIL <= 1% for every claim, detection >= 99% for every
 control (299 clean trials are the fewest that can show either: 1 - 0.05^(1/299) = 0.00997).
 A seed-free check that no instance rule varies is one deterministic trial: its verdict is
-asserted, not a rate.
+asserted, not a rate.  It fails today, on A3-unequal-norms alone, whose misses (INCONCLUSIVE on
+its N-slope, about 5% of random instances) keep its bound below 0.99 (README, Calibration).
 
 Hours on 2 cores.  ``ICL_CALIBRATION_RECORDS=docs/calibration/quick.jsonl`` resumes from (and
 extends) the committed records; ``ICL_CALIBRATION_CACHE=DIR`` from a cache."""
