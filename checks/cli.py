@@ -155,7 +155,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # a --scheduler that cannot be reached (or Dask missing) is bad input, found before the
     # report directory is claimed, a dry run included
     with contextlib.ExitStack() as stack:
-        return _run_into_report(args, options, _executor(args.scheduler, 1, stack))
+        executor = _executor(args.scheduler, 1, stack)
+        if args.scheduler is not None:
+            # a calibration cell checks its own code version where it runs; a run's checks
+            # do not, so each call to the cluster is checked first
+            executor = calibration.Versioned(executor)
+        return _run_into_report(args, options, executor)
 
 
 def _run_into_report(args: argparse.Namespace, options: dict, executor: Executor | None) -> int:
@@ -230,9 +235,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> Executor | None:
-    """Where checks run: a Dask cluster's executor at ``scheduler`` (whose workers refuse a
-    call if their code of a paper is not this process's), else ``jobs`` local processes (None:
-    this process); closed, with its Dask client, when ``stack`` is."""
+    """Where checks run: a Dask cluster's executor at ``scheduler``, else ``jobs`` local
+    processes (None: this process); closed, with its Dask client, when ``stack`` is."""
     if scheduler is None:
         executor = calibration.local_executor(jobs)
         if executor is not None:
@@ -243,7 +247,7 @@ def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> 
     except ImportError:
         raise ConfigError("scheduler", "needs Dask distributed: pip install 'icl-verify[dask]'") from None
     try:
-        return calibration.Versioned(stack.enter_context(Client(scheduler, timeout=10)).get_executor())
+        return stack.enter_context(Client(scheduler, timeout=10)).get_executor()
     except (OSError, TimeoutError, ValueError) as err:
         raise ConfigError("scheduler", f"cannot reach a Dask scheduler at {scheduler!r} "
                                        f"({err})") from None
