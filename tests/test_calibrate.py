@@ -238,6 +238,14 @@ def test_a_worker_on_other_code_refuses_a_call(monkeypatch) -> None:
             executor.submit(int, "3").result()
 
 
+def test_a_calibration_cell_sent_to_other_code_is_refused() -> None:
+    """``calibrate``, locally or on a cluster: the worker's entry point computes a cell only if
+    its code of the cell's paper is the version the client sent with it."""
+    cell = calibrate.cells(["A4"], "smoke", [0])[0]
+    with pytest.raises(RuntimeError, match=r"paper A is version .*, the client's is 000000000000"):
+        calibrate._call(([(cell, "0" * 64)], None))
+
+
 def _verdicts(report_dir: Path) -> str:
     """report.json's papers, without the timings (which differ between any two runs)."""
     papers = json.loads((report_dir / "report.json").read_text())["papers"]
@@ -247,16 +255,26 @@ def _verdicts(report_dir: Path) -> str:
     return json.dumps(papers, sort_keys=True)
 
 
-def test_run_on_a_dask_cluster_writes_the_same_report(tmp_path: Path) -> None:
-    """``run --scheduler``: each check a cell on the cluster, the report's verdicts, statistics
-    and evidence as in one process."""
+def test_run_on_a_dask_cluster_writes_the_same_report(tmp_path: Path, monkeypatch) -> None:
+    """``run --scheduler``: each check a cell on the cluster, every call through the workers'
+    code-version check, the report's verdicts, statistics and evidence as in one process."""
     distributed = pytest.importorskip("distributed")
     from checks import cli
 
+    checked = []
+
+    class Counted(calibrate.Versioned):
+        def submit(self, fn, /, *args, **kwargs):
+            checked.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(calibrate, "Versioned", Counted)
     argv = ["run", "--profile", "smoke", "--claims", "A4,B3"]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         cli.main([*argv, "--report-dir", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address])
+    papers_run = json.loads((tmp_path / "dask" / "report.json").read_text())["papers"]
+    assert len(checked) == sum(len(p["claims"]) + len(p["controls"]) for p in papers_run) > 2
     cli.main([*argv, "--report-dir", str(tmp_path / "local")])
     assert _verdicts(tmp_path / "dask") == _verdicts(tmp_path / "local")
 
