@@ -38,7 +38,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -49,7 +49,7 @@ from scipy import stats
 
 from checks.context import RunContext
 from checks.exit_status import Incomplete
-from checks.interrupt import as_completed, ignore_interrupts
+from checks.interrupt import as_completed
 from checks.paper import Paper
 from checks.papers import PACKAGES, PAPERS, paper_by_id, selection
 from checks.runner import check_cell
@@ -418,27 +418,6 @@ def summarise(results: dict[Cell, dict], seeds: list[int]) -> dict:
     runs = {"clean": clean, "seeds": k, "not_clean_upper_bound": upper_bound(k - clean, k),
             "claim_fail": k - no_fail, "claim_fail_upper_bound": upper_bound(k - no_fail, k)}
     return {"seeds": len(seeds), "per_seed": per_seed, "outcomes": outcomes, "runs": runs}
-
-
-def local_executor(jobs: int) -> Executor | None:
-    """A process pool of ``jobs`` workers (None: in this process, for ``jobs == 1``) that leave
-    Ctrl-C to this process (which stops them with :func:`stop`)."""
-    if jobs == 1:
-        return None
-    return ProcessPoolExecutor(max_workers=jobs, initializer=ignore_interrupts, initargs=(os.getpid(),))
-
-
-def stop(executor: ProcessPoolExecutor) -> None:
-    """Shut a local pool down without waiting for its queued or running cells (a sweep that
-    was interrupted or failed: the finished cells are in the cache or the records).  The
-    workers are ended, and the pool, broken, fails what was queued; cancelling the queued
-    futures as well races with that in Python 3.11 (InvalidStateError)."""
-    # Python 3.14 has executor.terminate_workers(); before it the processes are reachable only
-    # so, and only before shutdown() drops them
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False)
-    for process in processes:
-        process.terminate()
 
 
 def _bound(value: float | None, o: dict) -> str:

@@ -23,6 +23,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from checks import calibrate as calibration
+from checks import saved_report, workers
 from checks.arguments import Parser, UsageError, debug_option, integer, memory_option, seed
 from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
 from checks.interrupt import Interrupted, check_pending, interruptible
@@ -33,7 +34,7 @@ from checks.progress import Progress
 from checks.publish import ReportTarget
 from checks.report import atomic_write, rebuild, run_config, write_reports
 from checks.runner import run
-from checks.schema import ReportError, validate_report
+from checks.schema import ReportError
 from checks.terminal import verdict_table
 from numerics.config import ConfigError, NotComputable
 
@@ -217,16 +218,15 @@ def _run_into_report(args: argparse.Namespace, options: dict, executor: Executor
 
 def _cmd_report(args: argparse.Namespace) -> int:
     source = args.directory / "report.json"
-    if not source.is_file():
+    if not os.path.lexists(source):
         raise ConfigError("directory", f"no report.json in {str(args.directory)!r}")
     with ReportTarget(args.directory, field="directory") as target:
-        text = source.read_text(encoding="utf-8")
         try:
-            validate_report(json.loads(text))
-        except (json.JSONDecodeError, UnicodeDecodeError, ReportError) as err:
+            text, report = saved_report.read(source)
+        except ReportError as err:
             raise ConfigError("directory", f"{source} is not a report this icl-verify can redraw: "
-                                           f"{' '.join(str(err).split())}") from None
-        report = rebuild(text, target.staging)
+                                           f"{err}") from None
+        report = rebuild(text, report, target.staging)
         for junit in target.junit_files:  # part of the set: redrawing keeps it
             shutil.copy2(junit, target.staging / junit.name)
         target.publish()
@@ -238,10 +238,7 @@ def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> 
     """Where checks run: a Dask cluster's executor at ``scheduler``, else ``jobs`` local
     processes (None: this process); closed, with its Dask client, when ``stack`` is."""
     if scheduler is None:
-        executor = calibration.local_executor(jobs)
-        if executor is not None:
-            stack.callback(calibration.stop, executor)
-        return executor
+        return stack.enter_context(workers.processes(jobs))
     try:
         from distributed import Client
     except ImportError:

@@ -84,7 +84,7 @@ def rate_outcome(name: str, setting: str, x: np.ndarray, y: np.ndarray, cov: np.
     fit = fit_loglog(x[keep], y[keep], cov, confidence=confidence, correction_exponent=correction,
                      correction_terms=correction_terms, plausible_exponents=plausible,
                      log_correction=log_correction)
-    evidence = {"fit": fit.as_dict(), "table": fit.table(x_name, y_name), "claimed": claimed,
+    evidence = {"fit": fit.as_dict(), "claimed": claimed,
                 "resolution": resolution, "x_name": x_name, "y_name": y_name}
     if read_bound is not None:
         evidence["reading"] = bound_reading(fit.ci, claimed, read_bound)

@@ -9,42 +9,76 @@ files next to ``report.md``, ``data:`` URIs in the HTML.
 
 from __future__ import annotations
 
+import html
 import json
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from checks.exit_status import MEANING, ControlState, ExitStatus, control_state
+from checks.names import anchor
 from checks.plots import Figure
+from numerics.rates import curve, percent
 
-OVERALL = {0: "OK: every claim PASSes and every control is detected",
-           1: "NOT OK: a claim FAILs or a control is missed",
-           3: "UNDECIDED: no claim FAILs and every control is detected, but some claim is "
-              "INCONCLUSIVE"}
 
-_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|"})
+def overall(status: int) -> str:
+    """The report's headline for an exit status: its name and :data:`checks.exit_status.MEANING`."""
+    s = ExitStatus(status)
+    return f"{s.name.replace('_', ' ')}: {MEANING[s]}"
+
+
+#: how a control came out, in words, by :class:`checks.exit_status.ControlState`
+_FOUND = {ControlState.DETECTED: "detected", ControlState.UNDECIDED: "**not detected: undecided**",
+          ControlState.WRONG: "**not detected: decided the wrong way, a defect of the suite**"}
+
+_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|#"})
 
 
 def text(value: Any) -> str:
-    """Free text made literal in Markdown: ``W* ... W*`` is not emphasis, ``||W||`` no cell end."""
-    return str(value).translate(_SPECIAL)
+    """Any value of a saved report as literal text of the document, on one line: escaped for
+    HTML (:func:`html.escape`: a ``<script>`` in a report is text, not markup) and for Markdown
+    (``W* ... W*`` is not emphasis, ``||W||`` no cell end, ``[x](javascript:...)`` no link)."""
+    return html.escape(" ".join(str(value).split())).translate(_SPECIAL)
+
+
+def code(value: Any) -> str:
+    """``value`` as a Markdown code span on one line: the converter escapes its HTML, and the
+    fence is one backtick longer than any run of backticks inside, so none can close it."""
+    body = " ".join(str(value).split())
+    if not body:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall("`+", body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
 
 
 def number(x: Any) -> str:
-    return f"{x:.4g}" if isinstance(x, float) else str(x)
+    return f"{x:.4g}" if isinstance(x, float) else text(x)
 
 
 def uncertainty(u: dict) -> str:
     if "ci" in u:
         return f"CI [{number(u['ci'][0])}, {number(u['ci'][1])}]"
-    if "lower" in u:
+    if "lower" in u and "upper" in u:
         return f"[{u['lower']:.3g}, {u['upper']:.3g}]"
     if "p_value" in u:
         return f"p = {u['p_value']:.3g}"
-    return u.get("method", "")
+    return text(u.get("method", ""))
+
+
+_VERDICT_CLASS = {"PASS": "pass", "FAIL": "fail", "INCONCLUSIVE": "inconclusive"}
 
 
 def _verdict(v: str) -> str:
     # the class colours the HTML; GitHub keeps the text and drops the class
-    return f'<span class="verdict {v.lower()}">{v}</span>'
+    return f'<span class="verdict {_VERDICT_CLASS[v]}">{v}</span>'
+
+
+def _link(check_id: str) -> str:
+    return f"[{text(check_id)}](#{anchor(check_id)})"
 
 
 def _criterion(check: dict) -> str:
@@ -74,28 +108,51 @@ def _setting(described: dict) -> str:
 
 
 def _settings(check: dict) -> list[str]:
-    return [f"- Setting *{text(label)}*: `{_setting(s)}`" for label, s in check["settings"].items()]
+    return [f"- Setting *{text(label)}*: {code(_setting(s))}" for label, s in check["settings"].items()]
 
 
 def _figures(figures: list[Figure], src: Callable[[Figure], str]) -> list[str]:
     lines = []
     for f in figures:
-        lines += [f"![{text(f.caption)}]({src(f)})", "", f"*Figure: {text(f.caption)}.*", ""]
+        if f.note:
+            lines += [f"*Figure not drawn, {text(f.caption)}: {text(f.note)}.*", ""]
+        else:
+            lines += [f"![{text(f.caption)}]({src(f)})", "", f"*Figure: {text(f.caption)}.*", ""]
     return lines
+
+
+def fit_table(evidence: dict) -> list[str]:
+    """The points of a rate fit, their errors, local slopes and the fitted curve, and the
+    fit's model and slope: from the saved fit alone (:func:`numerics.rates.curve`)."""
+    fit = evidence["fit"]
+    fitted = curve(fit, np.asarray(fit["x"], dtype=float))[0]
+    rows = [[f"{x:g}", f"{y:.6g}", f"{se:.2g}", "" if math.isnan(local) else f"{local:.4f}", f"{f:.6g}"]
+            for x, y, se, local, f in zip(fit["x"], fit["y"], fit["stderr"], fit["local_slopes"], fitted,
+                                          strict=True)]
+    q = fit["correction_exponent"]
+    terms = 0 if q is None else fit["correction_terms"]
+    model = "".join(f" + c{k + 1} x^-{(k + 1) * q:g}" for k in range(terms))
+    if fit["log_correction"] and q is not None:
+        model = f" + c0 x^-{q:g} log x" + model
+    header = [text(evidence["x_name"]), text(evidence["y_name"]), "stderr", "local slope", "fit"]
+    return [*_table(header, rows),
+            f"fit: log y = b + s log x{model}; s = {fit['slope']:.4f} ± {fit['slope_stderr']:.2g} (SE incl. "
+            f"truncation {fit['truncation_error']:.2g}, Birge ratio {fit['birge_ratio']:.3g}); "
+            f"{percent(fit['confidence'])} CI [{fit['ci'][0]:.4f}, {fit['ci'][1]:.4f}]", ""]
 
 
 def _outcomes(check: dict) -> list[str]:
     rows = [[text(o["name"]), text(o["setting"]), _verdict(o["verdict"]), number(o["statistic"]),
-             text(uncertainty(o["uncertainty"])), text(o["criterion"])] for o in check["outcomes"]]
+             uncertainty(o["uncertainty"]), text(o["criterion"])] for o in check["outcomes"]]
     lines = _table(["outcome", "setting", "verdict", "statistic", "uncertainty", "criterion"], rows)
     readings = [o for o in check["outcomes"] if "reading" in o["evidence"]]
     lines += [f"- Beyond the paper: {text(o['evidence']['reading'])}." for o in readings]
-    tables = [o for o in check["outcomes"] if "table" in o["evidence"]]
-    if tables:
+    fits = [o for o in check["outcomes"] if "fit" in o["evidence"]]
+    if fits:
         lines += ["", '<details markdown="1"><summary>Data and fits</summary>', ""]
-        for o in tables:
+        for o in fits:
             lines += [f"**{text(o['name'])}** ({text(o['setting'])}; "
-                      f"{text(o['uncertainty'].get('method', ''))})", "", o["evidence"]["table"], ""]
+                      f"{text(o['uncertainty'].get('method', ''))})", "", *fit_table(o["evidence"])]
         lines += ["</details>"]
     return [*lines, ""]
 
@@ -103,27 +160,27 @@ def _outcomes(check: dict) -> list[str]:
 def _paper(paper: dict, figures: dict[str, list[Figure]], src: Callable[[Figure], str]) -> list[str]:
     """One paper's section: its summary tables, then a section per claim with its controls."""
     lines = [
-        f'<a id="paper-{paper["id"]}"></a>', "",
-        f"## Paper {paper['id']}: {text(paper['title'])}", "",
-        f"{text(paper['source'])}; {text(paper['spec'])}; budget `{paper['budget']}`.", "",
+        f'<a id="paper-{anchor(paper["id"])}"></a>', "",
+        f"## Paper {text(paper['id'])}: {text(paper['title'])}", "",
+        f"{text(paper['source'])}; {text(paper['spec'])}; budget {code(paper['budget'])}.", "",
         "### Claims", "",
         *_table(["id", "claim", "verdict", "statistic", "uncertainty", "deciding criterion"],
-                [[f"[{c['id']}](#{c['id']})", text(c["statement"]), _verdict(c["verdict"]),
-                  number(c["statistic"]), text(uncertainty(c["stderr_or_ci"])), _criterion(c)]
+                [[_link(c["id"]), text(c["statement"]), _verdict(c["verdict"]),
+                  number(c["statistic"]), uncertainty(c["stderr_or_ci"]), _criterion(c)]
                  for c in paper["claims"]]),
         f"### Negative controls ({text(paper['controls_spec'])})", "",
         "Each control breaks one assumption of its claim (or claims more than the paper does); "
         "the check must then return the expected verdict.", "",
-        *_table(["id", "claim", "broken setting", "expected", "verdict", "detected", "statistic",
+        *_table(["id", "claim", "broken setting", "expected", "verdict", "outcome", "statistic",
                  "uncertainty", "deciding criterion"],
-                [[f"[{c['id']}](#{c['id']})", c["claim"], text(c["setting"]), c["expected"],
-                  _verdict(c["verdict"]), "yes" if c["detected"] else "**NO**", number(c["statistic"]),
-                  text(uncertainty(c["stderr_or_ci"])), _criterion(c)]
+                [[_link(c["id"]), text(c["claim"]), text(c["setting"]), _verdict(c["expected"]),
+                  _verdict(c["verdict"]), _FOUND[control_state(c["verdict"], c["expected"])],
+                  number(c["statistic"]), uncertainty(c["stderr_or_ci"]), _criterion(c)]
                  for c in paper["controls"]]),
     ]
     for claim in paper["claims"]:
-        lines += [f'<a id="{claim["id"]}"></a>', "",
-                  f"### {claim['id']}: {text(claim['statement'])}", "",
+        lines += [f'<a id="{anchor(claim["id"])}"></a>', "",
+                  f"### {text(claim['id'])}: {text(claim['statement'])}", "",
                   f"Verdict: {_verdict(claim['verdict'])}, decided by "
                   f"*{text(claim['deciding_outcome'])}*.", "",
                   *_settings(claim),
@@ -133,12 +190,12 @@ def _paper(paper: dict, figures: dict[str, list[Figure]], src: Callable[[Figure]
                   *_outcomes(claim)]
         controls = [c for c in paper["controls"] if c["claim"] == claim["id"]]
         if controls:
-            lines += [f"#### Negative controls of {claim['id']}", ""]
+            lines += [f"#### Negative controls of {text(claim['id'])}", ""]
         for c in controls:
-            found = "detected" if c["detected"] else "**NOT detected**"
-            lines += [f'<a id="{c["id"]}"></a>', "",
-                      f"##### {c['id']}: {text(c['setting'])}", "",
-                      f"Expected {c['expected']}; verdict {_verdict(c['verdict'])}: {found}.", "",
+            found = _FOUND[control_state(c["verdict"], c["expected"])]
+            lines += [f'<a id="{anchor(c["id"])}"></a>', "",
+                      f"##### {text(c['id'])}: {text(c['setting'])}", "",
+                      f"Expected {_verdict(c['expected'])}; verdict {_verdict(c['verdict'])}: {found}.", "",
                       *_settings(c), "",
                       *_figures(figures.get(c["id"], []), src),
                       *_outcomes(c)]
@@ -147,16 +204,19 @@ def _paper(paper: dict, figures: dict[str, list[Figure]], src: Callable[[Figure]
 
 def markdown(report: dict, figures: dict[str, list[Figure]], src: Callable[[Figure], str]) -> str:
     """The whole report; ``figures`` maps a claim or control id to its figures, ``src`` gives
-    an image's address."""
+    an image's address.  Every value of the report reaches the document through :func:`text`,
+    :func:`code`, :func:`number` or a name of :mod:`checks.names`, or is one of a fixed set
+    (a verdict, an exit status) that the schema holds it to."""
     cfg = report["config"]
+    status = report["exit_status"]
     lines = [
         "# icl-verify report", "",
-        f"Profile `{cfg['profile']}`, seed {cfg['seed']}, generated {report['generated']} "
+        f"Profile {code(cfg['profile'])}, seed {cfg['seed']}, generated {text(report['generated'])} "
         f"(budgets and versions: `config.json`).", "",
-        f'<div class="status status-{report["exit_status"]}" markdown="1">', "",
-        f"**Overall: {OVERALL[report['exit_status']]}** (exit status {report['exit_status']}).", "",
+        f'<div class="status status-{int(status)}" markdown="1">', "",
+        f"**Overall: {overall(status)}** (exit status {int(status)}).", "",
         "</div>", "",
-        "Papers: " + ", ".join(f"[{p['id']}](#paper-{p['id']}) ({text(p['title'])})"
+        "Papers: " + ", ".join(f"[{text(p['id'])}](#paper-{anchor(p['id'])}) ({text(p['title'])})"
                                for p in report["papers"]) + ".", "",
     ]
     for paper in report["papers"]:

@@ -2,8 +2,11 @@
 
 The README, the JUnit file (:mod:`checks.junit`) and the report's headline
 (:mod:`checks.document`) quote :data:`MEANING`, so a CI job that gates on the status reads the
-same thing everywhere.  A crash is never status 1: 1 means the evidence refutes a claim (or a
-negative control went undetected), and a run that could not finish has its own status, 4.
+same thing everywhere.  1 means only that the evidence refutes a claim.  A negative control
+that could not be decided (INCONCLUSIVE: the budget could not show that the check can fail)
+leaves the run undecided, 3; a control decided the wrong way (a broken setting PASSes, or
+the true setting a control keeps FAILs) is a defect of the suite, 5.  A crash is never 1: a
+run that could not finish has its own status, 4.
 """
 
 from __future__ import annotations
@@ -19,17 +22,22 @@ class ExitStatus(enum.IntEnum):
     BAD_INPUT = 2
     UNDECIDED = 3
     INCOMPLETE = 4
+    SUITE_DEFECT = 5
 
 
 MEANING: dict[ExitStatus, str] = {
-    ExitStatus.OK: "every claim PASSes and every control is detected",
-    ExitStatus.REFUTED: "a claim FAILs or a control is missed",
+    ExitStatus.OK: "every claim PASSes and every negative control is detected",
+    ExitStatus.REFUTED: "a claim FAILs",
     ExitStatus.BAD_INPUT: "bad input, or a setting that cannot be computed: one line naming the "
                           "field; nothing was written",
-    ExitStatus.UNDECIDED: "no claim FAILs and every control is detected, but some claim is "
-                          "INCONCLUSIVE (the budget did not decide it)",
+    ExitStatus.UNDECIDED: "no claim FAILs, but a claim or a negative control is INCONCLUSIVE (the "
+                          "budget decided neither the claim nor, for a control, that the check "
+                          "can fail)",
     ExitStatus.INCOMPLETE: "the run could not complete (I/O error, interrupted, out of memory): "
                            "one line saying why; the previous report, if any, is left as it was",
+    ExitStatus.SUITE_DEFECT: "no claim FAILs, but a negative control was decided the wrong way (a "
+                             "broken setting PASSed, or a true one FAILed): a defect of the suite, "
+                             "whose checks then cannot be trusted",
 }
 
 
@@ -46,13 +54,37 @@ def summary(single_answer: bool = False) -> str:
     return "; ".join(f"{int(s)} {MEANING[s]}" for s in ExitStatus)
 
 
-def status_of(claim_verdicts: list[str], controls_detected: list[bool]) -> ExitStatus:
-    """The status of a completed run: OK if every claim PASSes and every control is detected;
-    REFUTED if a claim FAILs or a control is missed; UNDECIDED otherwise (some claim is
-    INCONCLUSIVE), so that a pipeline can tell "refuted" from "undecided"."""
-    if any(v == "FAIL" for v in claim_verdicts) or not all(controls_detected):
+class ControlState(enum.StrEnum):
+    """How a negative control came out: its expected verdict (``detected``), INCONCLUSIVE
+    (``undecided``: the budget could not show the check can fail), or the other decided
+    verdict (``wrong``: a broken setting PASSed, or a true one FAILed)."""
+
+    DETECTED = "detected"
+    UNDECIDED = "undecided"
+    WRONG = "wrong"
+
+
+def control_state(verdict: str, expected: str) -> ControlState:
+    """See :class:`ControlState`."""
+    if verdict == expected:
+        return ControlState.DETECTED
+    if verdict == "INCONCLUSIVE":
+        return ControlState.UNDECIDED
+    return ControlState.WRONG
+
+
+def status_of(claim_verdicts: list[str], controls: list[tuple[str, str]]) -> ExitStatus:
+    """The status of a completed run from its claims' verdicts and its controls' (verdict,
+    expected) pairs: REFUTED if a claim FAILs (whatever the controls show); else SUITE_DEFECT
+    if a control was decided the wrong way; else UNDECIDED if a claim or a control is
+    INCONCLUSIVE; else OK.  A pipeline can so tell "refuted" from "undecided" from "the suite
+    is broken"."""
+    states = [control_state(v, e) for v, e in controls]
+    if any(v == "FAIL" for v in claim_verdicts):
         return ExitStatus.REFUTED
-    if all(v == "PASS" for v in claim_verdicts):
+    if ControlState.WRONG in states:
+        return ExitStatus.SUITE_DEFECT
+    if all(v == "PASS" for v in claim_verdicts) and all(s is ControlState.DETECTED for s in states):
         return ExitStatus.OK
     return ExitStatus.UNDECIDED
 

@@ -1,8 +1,9 @@
 """The verdicts as a JUnit XML file, so that CI systems show each claim and control natively.
 
 One ``<testcase>`` per claim (classname ``icl-verify.claims``) and per negative control
-(``icl-verify.controls``): a FAILing claim or a missed control is a ``<failure>``, an
-INCONCLUSIVE claim is ``<skipped>`` (undecided, not refuted).  A run that could not complete
+(``icl-verify.controls``): a FAILing claim, or a control decided the wrong way (a defect of
+the suite), is a ``<failure>``; an INCONCLUSIVE claim or control is ``<skipped>`` (undecided,
+not refuted).  A run that could not complete
 (exit status 4) gets one ``<error>`` testcase instead, never a failure: JUnit's "error" is
 "the test could not run", which is what it was.  The suite's ``<properties>`` give the exit
 status and what each status means (:mod:`checks.exit_status`).  The elements and attributes
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 
-from checks.exit_status import MEANING, ExitStatus, summary
+from checks.exit_status import MEANING, ControlState, ExitStatus, control_state, summary
 from checks.schema import claims_of, controls_of
 
 
@@ -57,8 +58,9 @@ def junit_xml(report: dict) -> str:
     for c in controls_of(report):
         message = (f"{c['verdict']} (expected {c['expected']}) on {c['setting']}: "
                    f"statistic {c['statistic']}")
-        _case(suite, "icl-verify.controls", f"{c['id']} ({c['claim']})", c["elapsed_s"],
-              None if c["detected"] else "failure", message)
+        outcome = {ControlState.DETECTED: None, ControlState.UNDECIDED: "skipped",
+                   ControlState.WRONG: "failure"}[control_state(c["verdict"], c["expected"])]
+        _case(suite, "icl-verify.controls", f"{c['id']} ({c['claim']})", c["elapsed_s"], outcome, message)
     return _finish(root, suite)
 
 

@@ -9,7 +9,7 @@ import html
 
 import markdown as md
 
-from checks.document import OVERALL, markdown
+from checks.document import markdown, overall
 from checks.plots import Figure
 
 _STYLE = """
@@ -32,7 +32,7 @@ details { margin: 0.6em 0 1em; } summary { cursor: pointer; color: #444; }
 .inconclusive { background: #fdf0c8; color: #6b4c00; }
 .status { font-size: 17px; padding: 0.6em 0.9em; border-radius: 4px; margin: 1em 0; }
 .status-0 { background: #d9f2dd; } .status-1 { background: #fadbd8; }
-.status-3 { background: #fdf0c8; }
+.status-3 { background: #fdf0c8; } .status-5 { background: #f4d3f4; }
 """
 
 
@@ -48,7 +48,7 @@ def page(report: dict, figures: dict[str, list[Figure]]) -> str:
                        extensions=["tables", "md_in_html"], output_format="html")
     for f in (f for fs in figures.values() for f in fs):
         body = body.replace(f'src="figure:{f.name}"', f'src="{data_uri(f)}"')
-    title = f"icl-verify report: {OVERALL[report['exit_status']].split(':')[0]}"
+    title = f"icl-verify report: {overall(report['exit_status']).split(':')[0]}"
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"

@@ -18,10 +18,10 @@ setting.  A control's figure puts the claim's panel (the paper's setting) beside
 from __future__ import annotations
 
 import io
-import multiprocessing
+import json
+import math
 import os
 import re
-import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,22 +32,70 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogFormatter, NullLocator
 
-from checks.interrupt import ignore_interrupts
+from checks.interrupt import as_completed
+from checks.names import hashed
 from checks.schema import claims_of, controls_of
+from checks.workers import processes
 from numerics.rates import curve
 
-#: byte-for-byte reproducible SVG; text stays text (small, searchable, drawn in the reader's sans-serif)
-_SVG_PARAMS = {"svg.hashsalt": "icl-verify", "svg.fonttype": "none"}
+#: byte-for-byte reproducible SVG; text stays text (small, searchable, drawn in the reader's
+#: sans-serif); no mathtext: a "$" in a report's text is a dollar, not TeX to parse
+_SVG_PARAMS = {"svg.hashsalt": "icl-verify", "svg.fonttype": "none", "text.parse_math": False}
 _COLUMN_WIDTH = 5.2
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One image of the report: a file stem, a caption, and the SVG text."""
+    """One image of the report: a file stem (:func:`figure_name`), a caption, and the SVG text;
+    or, for a panel with nothing to draw, no SVG and a ``note`` saying why."""
 
     name: str
     caption: str
     svg: str
+    note: str = ""
+
+
+class NoFigure(ValueError):
+    """A panel whose data has nothing a figure can show (no finite point, an empty series);
+    the report says so in place of the figure (``str(err)``: why)."""
+
+
+def finite(values: object) -> np.ndarray:
+    """``values`` as floats with every non-finite entry NaN, which matplotlib leaves out (an
+    infinity reaches its transforms and fails there)."""
+    a = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+def set_limits(set_lim: Callable[..., object], lo: float, hi: float) -> None:
+    """``set_lim(lo, hi)`` where both ends are finite and apart; else matplotlib's own."""
+    if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
+        set_lim(lo, hi)
+
+
+#: the range a log axis stays in, and its padding (in decades): a confidence band on one
+#: residual degree of freedom spans hundreds of decades, and an axis autoscaled to it overflowed
+#: matplotlib's tick formatter (issue 26: smoke, A5, seed 7)
+_LOG_RANGE = (1e-300, 1e300)
+_LOG_PAD = 0.05
+
+
+def _positive_finite(arrays: list) -> np.ndarray:
+    v = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays] or [np.empty(0)])
+    return v[np.isfinite(v) & (v > 0)]
+
+
+def log_limits(set_lim: Callable[..., object], shown: list, around: list, margin: float = 100.0) -> None:
+    """Set a log axis to what is ``shown`` (every array drawn on it), cut at ``margin`` times
+    beyond the values ``around`` which the reader must see (the estimates, not a band around
+    them), and within :data:`_LOG_RANGE`; matplotlib's own where nothing is finite and positive."""
+    shown, around = _positive_finite(shown), _positive_finite(around)
+    if not around.size:
+        return
+    lo = max(shown.min(initial=around.min()), around.min() / margin, _LOG_RANGE[0])
+    hi = min(shown.max(initial=around.max()), around.max() * margin, _LOG_RANGE[1])
+    pad = (math.log10(hi) - math.log10(lo)) * _LOG_PAD or 1.0
+    set_limits(set_lim, max(lo / 10**pad, _LOG_RANGE[0]), min(hi * 10**pad, _LOG_RANGE[1]))
 
 
 @dataclass(frozen=True)
@@ -86,10 +134,10 @@ def plain() -> FuncFormatter:
 
 
 def log_x(ax: Axes, x: np.ndarray) -> None:
-    """A log x axis ticked at the grid's own values (at most 8 of them), without minor labels
-    -- the default minor labels of a short log axis overlap ("3x10^1 4x10^1")."""
-    grid = np.unique(x)
-    ticks = grid[:: -(-grid.size // 8)]
+    """A log x axis ticked at the grid's own positive values (at most 8 of them), without minor
+    labels -- the default minor labels of a short log axis overlap ("3x10^1 4x10^1")."""
+    grid = np.unique(x[np.isfinite(x) & (x > 0)])
+    ticks = grid[:: max(1, -(-grid.size // 8))]
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(plain())
@@ -105,60 +153,118 @@ def log_y(ax: Axes) -> None:
     ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
 
 
+def _positive(*arrays: np.ndarray) -> np.ndarray:
+    """Where every array is finite and positive: what a log-log axis can show."""
+    return np.logical_and.reduce([np.isfinite(a) & (a > 0) for a in arrays])
+
+
 def _draw_rate(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
     top, bottom = axes
     first = series[0][1]["evidence"]
-    claimed, resolution = first["claimed"], first["resolution"]
-    for (label, outcome), color in zip(series, colors(len(series)), strict=True):
-        fit = outcome["evidence"]["fit"]
-        x, y, se = (np.asarray(fit[k], dtype=float) for k in ("x", "y", "stderr"))
+    claimed, resolution = float(first["claimed"]), float(first["resolution"])
+    fits = [o["evidence"]["fit"] for _, o in series]
+    drawn: list[np.ndarray] = []
+    shown = [_positive(np.asarray(f["x"], dtype=float), np.asarray(f["y"], dtype=float)) for f in fits]
+    if not any(s.any() for s in shown):
+        raise NoFigure("no estimate is finite and positive, so none can be drawn on log axes")
+    for (label, _), fit, keep, color in zip(series, fits, shown, colors(len(series)), strict=True):
+        x, y, se = (finite(fit[k]) for k in ("x", "y", "stderr"))
+        se = np.where(se >= 0, se, np.nan)
         # bars below zero cannot be drawn on a log axis: cut them at a tenth of the value
-        top.errorbar(x, y, yerr=[np.minimum(se, 0.9 * y), se], fmt="o", ms=3.5, color=color,
-                     capsize=2, label=f"{label}: slope {fit['slope']:.3f}")
-        dense = np.geomspace(x.min(), x.max(), 80)
-        mid, lo, hi = curve(fit, dense)
+        top.errorbar(x[keep], y[keep], yerr=[np.fmin(se, 0.9 * y)[keep], se[keep]], fmt="o", ms=3.5,
+                     color=color, capsize=2, label=f"{label}: slope {float(fit['slope']):.3f}")
+        dense = np.geomspace(x[keep].min(), x[keep].max(), 80) if keep.any() else np.array([])
+        mid, lo, hi = (finite(c) for c in curve(fit, dense))
+        drawn += [y[keep], (y - se)[keep], (y + se)[keep], mid, lo, hi]
         top.plot(dense, mid, color=color, lw=1.2)
         top.fill_between(dense, lo, hi, color=color, alpha=0.2, lw=0)
-        local = np.asarray(fit["local_slopes"], dtype=float)
-        bottom.plot(np.sqrt(x[1:] * x[:-1]), local[1:], "o-", ms=3, lw=0.8, color=color)
-        bottom.axhspan(*fit["ci"], color=color, alpha=0.15, lw=0)
-        bottom.axhline(fit["slope"], color=color, lw=1.0)
-    fit = first["fit"]
-    x = np.asarray(fit["x"], dtype=float)
-    anchor = curve(fit, x[-1:])[0][0]
-    top.plot(x, anchor * (x / x[-1]) ** claimed, "k--", lw=1.2, label=f"claimed slope {claimed:g}")
-    xs = np.concatenate([o["evidence"]["fit"]["x"] for _, o in series])
+        local = finite(fit["local_slopes"])
+        bottom.plot(finite(np.sqrt(x[1:]) * np.sqrt(x[:-1])), local[1:], "o-", ms=3, lw=0.8, color=color)
+        ci_lo, ci_hi = (float(v) for v in fit["ci"])
+        if math.isfinite(ci_lo) and math.isfinite(ci_hi):
+            bottom.axhspan(ci_lo, ci_hi, color=color, alpha=0.15, lw=0)
+        if math.isfinite(float(fit["slope"])):
+            bottom.axhline(float(fit["slope"]), color=color, lw=1.0)
+    x, keep = finite(fits[0]["x"]), shown[0]
+    if keep.any() and math.isfinite(claimed):
+        end = x[keep][-1]
+        anchor = finite(curve(fits[0], np.array([end]))[0])[0]
+        line = finite(anchor * (x[keep] / end) ** claimed)
+        top.plot(x[keep], line, "k--", lw=1.2, label=f"claimed slope {claimed:g}")
+        drawn.append(line)
+    xs = np.concatenate([finite(f["x"]) for f in fits])
     for ax in axes:
         log_x(ax, xs)
     log_y(top)
-    top.set_ylabel(first["y_name"])
+    log_limits(top.set_ylim, drawn, [finite(f["y"])[k] for f, k in zip(fits, shown, strict=True)])
+    top.set_ylabel(str(first["y_name"]))
     top.legend(fontsize=7, loc="best")
-    bottom.axhline(claimed, color="k", ls="--", lw=1.2, label=f"claimed {claimed:g}")
-    bottom.axhline(claimed + resolution, color="k", ls=":", lw=1.0,
-                   label=f"PASS limit {claimed + resolution:g}")
-    cis = np.array([o["evidence"]["fit"]["ci"] for _, o in series])
-    lo, hi = min(cis.min(), claimed), max(cis.max(), claimed + resolution)
-    pad = max(0.25, 0.5 * (hi - lo))
-    bottom.set(xlabel=first["x_name"], ylabel="local slope", ylim=(lo - pad, hi + pad))
+    for value, style, words in ((claimed, "--", "claimed"), (claimed + resolution, ":", "PASS limit")):
+        if math.isfinite(value):
+            bottom.axhline(value, color="k", ls=style, lw=1.2, label=f"{words} {value:g}")
+    ends = np.array([[float(v) for v in f["ci"]] for f in fits] + [[claimed, claimed + resolution]])
+    ends = ends[np.isfinite(ends)]
+    if ends.size:
+        lo, hi = ends.min(), ends.max()
+        pad = max(0.25, 0.5 * (hi - lo))
+        set_limits(bottom.set_ylim, lo - pad, hi + pad)
+    bottom.set(xlabel=str(first["x_name"]), ylabel="local slope")
     bottom.legend(fontsize=7, loc="best")
+
+
+def same_lengths(evidence: dict, *paths: str) -> None:
+    """Raise ValueError unless the arrays at ``paths`` of ``evidence`` (``fit.x``: a key of a
+    key; ``feature_loss.0``: an item of a list) have one length."""
+    def at(path: str) -> list:
+        value: object = evidence
+        for key in path.split("."):
+            value = value[int(key)] if isinstance(value, list) else value[key]  # type: ignore[index]
+        return value  # type: ignore[return-value]
+
+    lengths = {path: len(at(path)) for path in paths}
+    if len(set(lengths.values())) > 1:
+        raise ValueError("the arrays of one figure differ in length: "
+                         + ", ".join(f"{p} has {n}" for p, n in lengths.items()))
+
+
+def _check_rate(outcome: dict) -> None:
+    """A rate fit's arrays agree, and its coefficients are those of its model
+    (:func:`numerics.rates.design`): what :func:`numerics.rates.curve` needs."""
+    ev = outcome["evidence"]
+    fit = ev["fit"]
+    same_lengths(ev, "fit.x", "fit.y", "fit.stderr", "fit.local_slopes")
+    q = fit["correction_exponent"]
+    columns = 2 + (0 if q is None else fit["correction_terms"] + bool(fit["log_correction"]))
+    if len(fit["coefficients"]) != columns:
+        raise ValueError(f"the fit's model has {columns} coefficients, and it holds "
+                         f"{len(fit['coefficients'])}")
+    if len(fit["coefficient_cov"]) != columns or any(len(row) != columns for row in fit["coefficient_cov"]):
+        raise ValueError(f"the fit's coefficient_cov is not {columns} x {columns}")
 
 
 @dataclass(frozen=True)
 class FigureKind:
     """How to draw one kind of figure (``Outcome.figure``): ``draw(axes, series)`` fills one
     column of axes, one per row of ``rows`` (their heights); ``title`` replaces the outcome's
-    name as the panel's title when the outcome is about one point of the figure."""
+    name as the panel's title when the outcome is about one point of the figure.
+
+    ``check(outcome)`` raises ValueError naming what in the outcome's evidence does not fit
+    together (arrays of different lengths): a saved report that passes its schema but fails
+    this is refused before anything is written (:mod:`checks.saved_report`).  ``draw`` must
+    then draw any values -- non-finite, one point, a flat series -- or raise
+    :class:`NoFigure` when nothing can be shown."""
 
     draw: Callable[[list[Axes], list[tuple[str, dict]]], None]
     rows: tuple[float, ...] = (3.4,)
     title: str | None = None
+    check: Callable[[dict], None] = lambda outcome: None
 
 
 def kinds() -> dict[str, FigureKind]:
     """The shared ``rate`` figure and every registered paper's own kinds."""
     from checks.papers import PAPERS  # the papers' figure modules import this one's helpers
 
-    out = {"rate": FigureKind(_draw_rate, (3.4, 2.2))}
+    out = {"rate": FigureKind(_draw_rate, (3.4, 2.2), check=_check_rate)}
     for paper in PAPERS:
         out.update(paper.figures)
     return out
@@ -168,27 +274,43 @@ def _render(kind: str, columns: list[tuple[str, list[tuple[str, dict]]]]) -> str
     """Draw one column per (heading, series), rows shared across columns; return SVG."""
     figure_kind = kinds()[kind]
     heights = figure_kind.rows
-    fig = MplFigure(figsize=(_COLUMN_WIDTH * len(columns), sum(heights)), layout="constrained")
-    grid = fig.subplots(len(heights), len(columns), squeeze=False, sharey="row",
-                        gridspec_kw={"height_ratios": heights})
-    for j, (heading, series) in enumerate(columns):
-        figure_kind.draw(list(grid[:, j]), series)
-        grid[0, j].set_title(heading, fontsize=9)
-    buffer = io.StringIO()
     with rc_context(_SVG_PARAMS):
+        fig = MplFigure(figsize=(_COLUMN_WIDTH * len(columns), sum(heights)), layout="constrained")
+        grid = fig.subplots(len(heights), len(columns), squeeze=False, sharey="row",
+                            gridspec_kw={"height_ratios": heights})
+        for j, (heading, series) in enumerate(columns):
+            figure_kind.draw(list(grid[:, j]), series)
+            grid[0, j].set_title(heading, fontsize=9)
+        buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+def _figure(name: str, caption: str, kind: str, columns: list[tuple[str, list[tuple[str, dict]]]]) -> Figure:
+    """The figure, or a note where its data has nothing to show (:class:`NoFigure`)."""
+    try:
+        return Figure(name, caption, _render(kind, columns))
+    except NoFigure as why:
+        return Figure(name, caption, "", note=str(why))
+
+
+def figure_name(check_id: str, title: str) -> str:
+    """A figure's file stem: never a path, whatever the saved ids (:func:`checks.names.hashed`)."""
+    return hashed(check_id, title)
 
 
 def claim_figures(claim: dict) -> list[Figure]:
     """One figure per panel of the claim."""
-    return [Figure(name=f"{claim['id']}-{_slug(p.title)}", caption=f"{claim['id']}: {p.title}",
-                   svg=_render(p.kind, [(p.title, p.series)]))
+    return [_figure(figure_name(claim["id"], p.title), f"{claim['id']}: {p.title}", p.kind,
+                    [(p.title, p.series)])
             for p in panels(claim)]
+
+
+def _same_data(a: _Panel, b: _Panel) -> bool:
+    """Whether two panels draw the same evidence (compared as JSON text: NaN == NaN there)."""
+    def data(p: _Panel) -> str:
+        return json.dumps([o["evidence"] for _, o in p.series], sort_keys=True)
+    return data(a) == data(b)
 
 
 def control_figures(control: dict, claim: dict | None) -> list[Figure]:
@@ -198,16 +320,14 @@ def control_figures(control: dict, claim: dict | None) -> list[Figure]:
     figures = []
     for p in panels(control):
         twin = counterpart.get((p.kind, p.title))
-        if twin is not None and [o["evidence"] for _, o in twin.series] == [
-                o["evidence"] for _, o in p.series]:
+        if twin is not None and _same_data(twin, p):
             continue  # the control changes another part of the claim; this panel is the claim's
         # wrapped to the column, so that the two headings do not run into each other
         columns = [(textwrap.fill(f"control {control['id']}: {control['setting']}", 64), p.series)]
         if twin is not None:
             columns.insert(0, (f"claim {control['claim']} (paper's setting)", twin.series))
-        figures.append(Figure(name=f"{control['id']}-{_slug(p.title)}",
-                              caption=f"{control['id']} beside {control['claim']}: {p.title}",
-                              svg=_render(p.kind, columns)))
+        figures.append(_figure(figure_name(control["id"], p.title),
+                               f"{control['id']} beside {control['claim']}: {p.title}", p.kind, columns))
     return figures
 
 
@@ -218,15 +338,20 @@ def _figures_of(check: dict, claim: dict | None) -> list[Figure]:
 def report_figures(report: dict, workers: int | None = None) -> dict[str, list[Figure]]:
     """Every claim's and every control's figures, by id, drawn in ``workers`` processes
     (default: one per core; each figure is independent, and drawing is most of a report's
-    rendering time: about 35 s for the quick run's 50 figures on one core)."""
+    rendering time: about 35 s for the quick run's 50 figures on one core).  The workers are
+    forked (they start in milliseconds) and stopped without waiting when the command is
+    interrupted (:func:`checks.workers.processes`)."""
     claims = {c["id"]: c for c in claims_of(report)}
     checks = claims_of(report) + controls_of(report)
-    counterparts = [claims.get(c["claim"]) if "claim" in c else None for c in checks]
-    # leaving the block terminates the workers, so an interruption does not wait for them
-    # fork on Linux (the default before Python 3.14): a worker's parent is then this process,
-    # whose death ends it (checks.interrupt.ignore_interrupts)
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    with context.Pool(workers or os.cpu_count(), initializer=ignore_interrupts,
-                      initargs=(os.getpid(),)) as pool:
-        drawn = pool.starmap(_figures_of, zip(checks, counterparts, strict=True))
+    tasks = [(c, claims.get(c["claim"]) if "claim" in c else None) for c in checks]
+    drawn: list[list[Figure]] = []
+    with processes(max(1, min(workers or os.cpu_count() or 1, len(tasks))), fork=True) as executor:
+        if executor is None:
+            drawn = [_figures_of(*task) for task in tasks]
+        else:
+            futures = {executor.submit(_figures_of, *task): i for i, task in enumerate(tasks)}
+            done: dict[int, list[Figure]] = {}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+            drawn = [done[i] for i in range(len(tasks))]
     return {c["id"]: figures for c, figures in zip(checks, drawn, strict=True)}

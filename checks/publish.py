@@ -29,6 +29,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import TracebackType
 
+from checks.files import UnsafeFile, open_lock
 from checks.interrupt import deferred
 from numerics.config import ConfigError
 
@@ -38,6 +39,11 @@ REPORT_ENTRIES = frozenset({"config.json", "report.json", "report.md", "report.h
 #: target: matched exactly, so that no other target's staging (``reports.x``, ``r[1]``) is taken
 _STAGING = "icl-verify-staging-"
 _MKDTEMP_SUFFIX = r"[a-z0-9_]{8}"
+
+#: the longest name and path Linux file systems take, and the room a file inside the set needs
+#: (``figures/`` and a figure's name, :func:`checks.plots.figure_name`, and the staging prefix)
+_NAME_MAX, _PATH_MAX = 255, 4096
+_INNER_PATH = 160
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -116,8 +122,13 @@ class ReportTarget:
     def __init__(self, directory: Path, field: str = "report_dir") -> None:
         self.field = field
         self.target = Path(os.path.abspath(directory))
-        if self.target.exists():
-            self.target = self.target.resolve()  # a symlink: replace what it points to
+        self._check_length()
+        try:
+            if self.target.exists():
+                self.target = self.target.resolve()  # a symlink: replace what it points to
+                self._check_length()
+        except OSError as err:
+            raise self._refuse(f"cannot use {str(self.target)!r}: {_reason(err)}") from None
         self.staging: Path = self.target  # set on entry
         self.junit_files: list[Path] = []  # JUnit files of the set found on entry
         self._lock_fd: int | None = None
@@ -126,6 +137,21 @@ class ReportTarget:
     # -- claiming -------------------------------------------------------------------
     def _refuse(self, reason: str) -> ConfigError:
         return ConfigError(self.field, reason)
+
+    def _check_length(self) -> None:
+        """Every name the set needs fits the file system: each component of the target's path,
+        the staging directory's beside it (the longest, ``.NAME.icl-verify-staging-XXXXXXXX``),
+        and the whole path of a figure inside it."""
+        name = len(os.fsencode(self.target.name))
+        most = _NAME_MAX - (len(os.fsencode(f"..{_STAGING}")) + 8)
+        if any(len(os.fsencode(part)) > _NAME_MAX for part in self.target.parent.parts):
+            raise self._refuse(f"a folder name on the path is longer than {_NAME_MAX} bytes")
+        if name > most:
+            raise self._refuse(f"the directory's name is {name} bytes long; at most {most} (the "
+                               "staging directory beside it needs the rest of the file system's 255)")
+        if len(os.fsencode(str(self.target))) + _INNER_PATH > _PATH_MAX:
+            raise self._refuse(f"the path is {len(os.fsencode(str(self.target)))} bytes long; at most "
+                               f"{_PATH_MAX - _INNER_PATH}")
 
     def _check_path(self) -> None:
         t = self.target
@@ -171,7 +197,9 @@ class ReportTarget:
         parent, name = self.target.parent, self.target.name
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(parent / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_lock(parent / f".{name}.lock")
+        except UnsafeFile as err:
+            raise self._refuse(f"{err.filename}: {err.strerror}; remove it") from None
         except OSError as err:
             raise self._refuse(f"cannot write {str(self.target)!r}: {_reason(err)}") from None
         try:

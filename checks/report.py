@@ -25,7 +25,8 @@ from checks.document import markdown
 from checks.page import page
 from checks.plots import report_figures
 from checks.runner import RunResult
-from checks.schema import SCHEMA_VERSION, validate_report
+from checks.saved_report import parse
+from checks.schema import SCHEMA_VERSION
 
 
 def _default(obj: Any) -> Any:
@@ -99,25 +100,23 @@ def render(report: dict, directory: Path) -> None:
     this on a saved report.json without recomputing anything."""
     figures = report_figures(report)
     atomic_write(directory / "config.json", to_json(report["config"]))
-    for f in (f for fs in figures.values() for f in fs):
+    for f in (f for fs in figures.values() for f in fs if not f.note):
         atomic_write(directory / "figures" / f"{f.name}.svg", f.svg)
     atomic_write(directory / "report.md", markdown(report, figures, lambda f: f"figures/{f.name}.svg"))
     atomic_write(directory / "report.html", page(report, figures))
 
 
 def write_reports(result: RunResult, config: dict, directory: Path) -> dict:
-    """The whole set of a run into ``directory``; return the report as saved."""
+    """The whole set of a run into ``directory``; return the report as saved.  It is read back
+    as ``report DIR`` reads it (:func:`checks.saved_report.parse`), so what a run writes can be
+    redrawn, and both draw from one form."""
     text = to_json(report_dict(result, config))
-    report = json.loads(text)
-    validate_report(report)  # what a run writes, ``report DIR`` must be able to read
-    atomic_write(directory / "report.json", text)
-    render(report, directory)
-    return report
+    return rebuild(text, parse(text), directory)
 
 
-def rebuild(text: str, directory: Path) -> dict:
-    """The whole set from a saved report.json's ``text`` (already validated) into ``directory``."""
-    report = json.loads(text)
+def rebuild(text: str, report: dict, directory: Path) -> dict:
+    """The whole set from a saved report.json's ``text`` and the report it holds (read by
+    :func:`checks.saved_report.parse`) into ``directory``."""
     atomic_write(directory / "report.json", text)
     render(report, directory)
     return report

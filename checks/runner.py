@@ -86,7 +86,8 @@ class RunResult:
     @property
     def exit_status(self) -> ExitStatus:
         """See :func:`checks.exit_status.status_of`."""
-        return status_of([c.verdict.value for c in self.claims], [c.detected for c in self.controls])
+        return status_of([c.verdict.value for c in self.claims],
+                         [(c.result.verdict.value, c.control.expected.value) for c in self.controls])
 
     @property
     def ok(self) -> bool:

@@ -15,7 +15,7 @@ import jsonschema
 
 from checks.exit_status import status_of
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA: dict[str, Any] = json.loads(
     files("checks").joinpath("report.schema.json").read_text(encoding="utf-8"))
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -49,7 +49,7 @@ def validate_report(report: Any) -> None:
             message = message[:157] + "..."
         raise ReportError(f"at {_where(error)}: {message}")
     expected = status_of([c["verdict"] for c in claims_of(report)],
-                         [c["detected"] for c in controls_of(report)])
+                         [(c["verdict"], c["expected"]) for c in controls_of(report)])
     if report["exit_status"] != expected:
         raise ReportError(f"at exit_status: {report['exit_status']} does not follow from the "
                           f"verdicts, which give {int(expected)}")

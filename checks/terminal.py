@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from checks.exit_status import MEANING, ExitStatus
+from checks.exit_status import MEANING, ControlState, ExitStatus, control_state
 from checks.schema import claims_of, controls_of
 
 
@@ -71,9 +71,13 @@ def verdict_table(report: dict) -> str:
     lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(r[:3], widths, strict=True)), r[3]]).rstrip()
              for r in rows]
     controls = controls_of(report)
-    missed = [c["id"] for c in controls if not c["detected"]]
-    lines.append(f"negative controls: {len(controls) - len(missed)} of {len(controls)} detected"
-                 + (f"; missed: {', '.join(missed)}" if missed else ""))
+    states = [control_state(c["verdict"], c["expected"]) for c in controls]
+    line = f"negative controls: {states.count(ControlState.DETECTED)} of {len(controls)} detected"
+    for state, words in ((ControlState.UNDECIDED, "undecided"),
+                         (ControlState.WRONG, "decided the wrong way")):
+        ids = [c["id"] for c, s in zip(controls, states, strict=True) if s is state]
+        line += f"; {words}: {', '.join(ids)}" if ids else ""
+    lines.append(line)
     status = ExitStatus(report["exit_status"])
     lines.append(f"exit status {int(status)}: {MEANING[status]}")
     return "\n".join(lines)

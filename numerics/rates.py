@@ -80,26 +80,6 @@ class SlopeFit:
         ls = np.diff(np.log(self.y)) / np.diff(np.log(self.x))
         return np.r_[np.nan, ls]
 
-    def table(self, x_name: str = "x", y_name: str = "y") -> str:
-        """Markdown table of the points, their errors, local slopes and the fit."""
-        # a "|" in a name ("max|G_ij|") would end a Markdown table cell
-        x_name, y_name = (name.replace("|", r"\|") for name in (x_name, y_name))
-        rows = [f"| {x_name} | {y_name} | stderr | local slope | fit |", "|---|---|---|---|---|"]
-        for xi, yi, si, li, fi in zip(self.x, self.y, self.stderr, self.local_slopes(),
-                                      self.fitted, strict=True):
-            loc = "" if math.isnan(li) else f"{li:.4f}"
-            rows.append(f"| {xi:g} | {yi:.6g} | {si:.2g} | {loc} | {fi:.6g} |")
-        corr = "".join(f" + c{k + 1} x^-{(k + 1) * self.correction_exponent:g}"
-                       for k in range(self.correction_terms))
-        if self.log_correction:
-            corr = f" + c0 x^-{self.correction_exponent:g} log x" + corr
-        rows.append("")
-        rows.append(f"fit: log y = b + s log x{corr}; s = {self.slope:.4f} ± "
-                    f"{self.slope_stderr:.2g} (SE incl. truncation {self.truncation_error:.2g}, "
-                    f"Birge ratio {self.birge_ratio:.3g}); "
-                    f"{percent(self.confidence)} CI [{self.ci[0]:.4f}, {self.ci[1]:.4f}]")
-        return "\n".join(rows)
-
     def as_dict(self) -> dict:
         return {
             "x": self.x.tolist(), "y": self.y.tolist(), "stderr": self.stderr.tolist(),

@@ -388,8 +388,9 @@ def test_minimizer_and_tv_for_c_classes(capsys) -> None:
     assert 0 < out["stderr"] < out["tv"] < 1
 
 
-def test_run_exit_status_tells_refuted_from_undecided() -> None:
-    """0 all PASS and all controls detected; 1 a FAIL or a missed control; 3 only INCONCLUSIVE."""
+def test_run_exit_status_tells_refuted_from_undecided_from_a_defect() -> None:
+    """0 all PASS and all controls detected; 1 a claim FAILs (and only that); 3 a claim or a
+    control INCONCLUSIVE; 5 a control decided the wrong way (a broken setting PASSes)."""
 
     def claim(verdict: Verdict) -> CheckResult:
         lo = {Verdict.PASS: -1.0, Verdict.FAIL: 1.0, Verdict.INCONCLUSIVE: -0.5}[verdict]
@@ -401,15 +402,21 @@ def test_run_exit_status_tells_refuted_from_undecided() -> None:
                            method="", elapsed_s=0.0)
 
     control = CONTROLS[0]  # expects FAIL
-    detected, missed = (ControlResult(control, claim(v)) for v in (Verdict.FAIL, Verdict.PASS))
+    assert control.expected is Verdict.FAIL
+    detected, undecided, wrong = (ControlResult(control, claim(v))
+                                  for v in (Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.PASS))
 
     def result(claims, controls):
         return RunResult([PaperResult(PAPERS[0], None, claims, controls)])
 
-    assert result([claim(Verdict.PASS)], [detected]).exit_status == 0
-    assert result([claim(Verdict.INCONCLUSIVE)], [detected]).exit_status == 3
-    assert result([claim(Verdict.INCONCLUSIVE), claim(Verdict.FAIL)], [detected]).exit_status == 1
-    assert result([claim(Verdict.INCONCLUSIVE)], [missed]).exit_status == 1
+    passed, open_, failed = (claim(v) for v in (Verdict.PASS, Verdict.INCONCLUSIVE, Verdict.FAIL))
+    assert result([passed], [detected]).exit_status == 0
+    assert result([open_], [detected]).exit_status == 3
+    assert result([passed], [undecided]).exit_status == 3
+    assert result([open_, failed], [detected]).exit_status == 1
+    assert result([passed], [wrong]).exit_status == 5
+    assert result([open_], [wrong, undecided]).exit_status == 5
+    assert result([failed], [wrong]).exit_status == 1  # a refuted claim is 1 whatever the controls
 
 
 def test_constants_of_c_classes_print_the_monte_carlo_answer(capsys) -> None:

@@ -18,15 +18,15 @@ def _claim(cid: str, verdict: str) -> dict:
             "statistic": -1.0, "criterion": "slope <= -1", "elapsed_s": 1.5}
 
 
-def _control(cid: str, detected: bool) -> dict:
-    return {"id": cid, "claim": "A3", "setting": "broken", "expected": "FAIL",
-            "verdict": "FAIL" if detected else "PASS", "detected": detected, "statistic": 0.0,
-            "elapsed_s": 0.5}
+def _control(cid: str, verdict: str) -> dict:
+    return {"id": cid, "claim": "A3", "setting": "broken", "expected": "FAIL", "verdict": verdict,
+            "detected": verdict == "FAIL", "statistic": 0.0, "elapsed_s": 0.5}
 
 
 REPORT = {"generated": "2026-11-23T00:00:00+00:00", "exit_status": 1, "papers": [
     {"id": "A", "claims": [_claim("A1", "PASS"), _claim("A3", "FAIL"), _claim("A3m", "INCONCLUSIVE")],
-     "controls": [_control("A3-unequal-norms", True), _control("A3-rate-too-fast", False)]}]}
+     "controls": [_control("A3-unequal-norms", "FAIL"), _control("A3-rate-too-fast", "PASS"),
+                  _control("A5-rate-too-fast", "INCONCLUSIVE")]}]}
 
 
 def _shape(root: ET.Element) -> dict[tuple[str, str], set[str]]:
@@ -81,11 +81,13 @@ def test_a_run_that_could_not_complete_is_an_error_not_a_failure() -> None:
 def test_one_case_per_claim_and_control_with_consistent_counts() -> None:
     suite = ET.fromstring(junit_xml(REPORT)).find("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == int(suite.get("tests")) == 5
+    assert len(cases) == int(suite.get("tests")) == 6
     outcome = {c.get("name").split(":")[0].split(" ")[0]: [e.tag for e in c] for c in cases}
+    # a control decided the wrong way is a failure (a defect of the suite); an undecided one
+    # is skipped, as an undecided claim is
     assert outcome == {"A1": [], "A3": ["failure"], "A3m": ["skipped"], "A3-unequal-norms": [],
-                       "A3-rate-too-fast": ["failure"]}
-    assert (suite.get("failures"), suite.get("skipped"), suite.get("errors")) == ("2", "1", "0")
+                       "A3-rate-too-fast": ["failure"], "A5-rate-too-fast": ["skipped"]}
+    assert (suite.get("failures"), suite.get("skipped"), suite.get("errors")) == ("2", "2", "0")
 
 
 def test_run_writes_junit_xml(tmp_path: Path) -> None:

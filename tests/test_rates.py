@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 from checks.decision import Verdict, at_most
+from checks.document import fit_table
 from checks.gaussian_mixtures.setting import SLOPE_TOLERANCE_REASON
 from numerics.rates import curve, fit_loglog
 
@@ -38,11 +39,14 @@ def test_floor_is_not_a_rate() -> None:
     assert at_most(-1.0, 0.1, SLOPE_TOLERANCE_REASON).decide(*fit.ci) is Verdict.FAIL
 
 
-def test_table_lists_every_point() -> None:
+def test_the_reports_table_lists_every_point_from_the_saved_fit() -> None:
     y = 1 / X
-    table = fit_loglog(X, y, 1e-3 * y, confidence=0.99).table("N", "G")
-    rows = [line for line in table.splitlines() if line.startswith("| ")]
-    assert len(rows) == X.size + 1  # header + one row per point
+    fit = fit_loglog(X, y, 1e-3 * y, confidence=0.99)
+    table = fit_table({"fit": fit.as_dict(), "x_name": "N", "y_name": "max|G_ij|"})
+    rows = [line for line in table if line.startswith("| ")]
+    assert len(rows) == X.size + 2  # header, rule, one row per point
+    assert rows[0].startswith(r"| N | max\|G\_ij\| |")  # a "|" in a name does not end the cell
+    assert [float(r.split("|")[1]) for r in rows[2:]] == pytest.approx(X)
 
 
 def test_saved_curve_and_band_match_the_fit() -> None:

@@ -19,6 +19,8 @@ import html5lib
 import pytest
 
 from checks import cli
+from checks.names import anchor, slug
+from checks.plots import figure_name
 from checks.progress import Progress
 from checks.report import run_config, write_reports
 from checks.runner import run
@@ -108,28 +110,30 @@ def test_markdown_has_the_same_figures_as_files_beside_it(written) -> None:
     assert len(paths) == len(_images(directory))
     assert all((directory / p).is_file() for p in paths)
     for check in claims_of(report) + controls_of(report):
-        assert f'<a id="{check["id"]}"></a>' in text
+        assert f'<a id="{anchor(check["id"])}"></a>' in text
 
 
 def test_controls_are_drawn_beside_their_claims(written) -> None:
     """A control's figure has the claim's panel (the paper's setting) beside its own, and
     states the claimed slope it tests; a panel identical to the claim's is left out."""
     directory, report = written
-    fig = (directory / "figures" / "A3-rate-too-fast-slope-of-max-g-ij-in-n.svg").read_text()
+    name = figure_name("A3-rate-too-fast", "slope of max|G_ij| in N")
+    assert name.startswith("a3-rate-too-fast-slope-of-max-g-ij-in-n-")
+    fig = (directory / "figures" / f"{name}.svg").read_text()
     assert "claim A3 (paper's setting)" in fig and "control A3-rate-too-fast: claimed rate" in fig
     assert "claimed slope -2" in fig and "claimed slope -1" in fig
     for control in controls_of(report):  # every control has a figure
-        assert list((directory / "figures").glob(f"{control['id']}-*.svg")), control["id"]
+        assert list((directory / "figures").glob(f"{slug(control['id'])}-*.svg")), control["id"]
     # A3m-c-rate-too-fast changes only the claimed exponent of c: only that panel is drawn
-    names = sorted(p.name for p in (directory / "figures").glob("A3m-c-rate-too-fast-*.svg"))
-    assert names == ["A3m-c-rate-too-fast-exponent-of-c-in-lim-n-max-g-ij.svg"]
+    names = sorted(p.name for p in (directory / "figures").glob("a3m-c-rate-too-fast-*.svg"))
+    assert names == [f"{figure_name('A3m-c-rate-too-fast', 'exponent of c in lim N max|G_ij|')}.svg"]
 
 
 def test_report_command_redraws_the_same_files_from_report_json(written, tmp_path, capsys) -> None:
     directory, report = written
     shutil.copy(directory / "report.json", tmp_path / "report.json")
     (tmp_path / "figures").mkdir()
-    (tmp_path / "figures" / "A9-from-an-earlier-run.svg").write_text("<svg/>")  # stale: removed
+    (tmp_path / "figures" / "a9-from-an-earlier-run.svg").write_text("<svg/>")  # stale: removed
     assert cli.main(["report", str(tmp_path)]) == report["exit_status"]
     for name in ("report.html", "report.md"):
         assert (tmp_path / name).read_bytes() == (directory / name).read_bytes()

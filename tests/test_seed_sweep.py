@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import calibrate
+from checks import calibrate, workers
 from checks.papers import all_claims
 
 SEEDS = 300
@@ -24,7 +24,7 @@ SEEDS = 300
 def test_false_fail_and_detection_bounds() -> None:
     cache, records = (os.environ.get(f"ICL_CALIBRATION_{name}") for name in ("CACHE", "RECORDS"))
     seeds = list(range(SEEDS))
-    with calibrate.local_executor(2) as executor:
+    with workers.local_executor(2) as executor:
         results, _ = calibrate.sweep(calibrate.cells(all_claims(), "quick", seeds), executor,
                                      None if cache is None else Path(cache),
                                      records=None if records is None else Path(records))
