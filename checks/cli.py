@@ -26,13 +26,14 @@ from checks import calibrate as calibration
 from checks import saved_report, workers
 from checks.arguments import Parser, UsageError, debug_option, integer, memory_option, seed
 from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
-from checks.interrupt import Interrupted, check_pending, interruptible
+from checks.files import atomic_write
+from checks.interrupt import Interrupted, check_pending, interruptible, settle
 from checks.junit import junit_incomplete, junit_xml
 from checks.paper import PROFILE_NAMES
 from checks.papers import PAPERS, all_claims, controls_of, paper_of, selection
 from checks.progress import Progress
 from checks.publish import ReportTarget
-from checks.report import atomic_write, rebuild, run_config, write_reports
+from checks.report import rebuild, run_config, write_reports
 from checks.runner import run
 from checks.schema import ReportError
 from checks.terminal import verdict_table
@@ -165,55 +166,57 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_into_report(args: argparse.Namespace, options: dict, executor: Executor | None) -> int:
-    """``run``: the checks (on ``executor``, if any) and their report set, published whole."""
+    """``run``: the checks (on ``executor``, if any) and their report set, published whole,
+    the JUnit file with it.  Every output path is checked before the checks run."""
     start = time.perf_counter()
-    junit_apart = False
-    try:
-        with ReportTarget(args.report_dir) as target:
-            junit_apart = args.junit_xml is not None and not target.holds("junit_xml", args.junit_xml)
-            if args.dry_run:
-                claims = selection(args.claims)
-                controls = controls_of(claims)
-                papers = dict.fromkeys(paper_of(c).id for c in claims)
-                chosen = ", ".join(f"{k} = {v}" for k, v in options.items() if v is not None)
-                print(f"dry run: would check {', '.join(claims)} and {len(controls)} negative controls "
-                      f"(paper {', '.join(papers)}) at the {args.profile} profile, seed {args.seed}"
-                      + (f", {chosen}" if chosen else "")
-                      + (f", on the Dask scheduler at {args.scheduler}" if args.scheduler else "")
-                      + f", into {target.target}; every option is valid")
-                return ExitStatus.OK
+    with ReportTarget(args.report_dir) as target:
+        junit_inside = args.junit_xml is not None and target.holds("junit_xml", args.junit_xml)
+        if args.dry_run:
+            claims = selection(args.claims)
+            controls = controls_of(claims)
+            papers = dict.fromkeys(paper_of(c).id for c in claims)
+            chosen = ", ".join(f"{k} = {v}" for k, v in options.items() if v is not None)
+            print(f"dry run: would check {', '.join(claims)} and {len(controls)} negative controls "
+                  f"(paper {', '.join(papers)}) at the {args.profile} profile, seed {args.seed}"
+                  + (f", {chosen}" if chosen else "")
+                  + (f", on the Dask scheduler at {args.scheduler}" if args.scheduler else "")
+                  + f", into {target.target}; every option is valid")
+            return ExitStatus.OK
+        try:
             try:
-                try:
-                    with Progress(sys.stderr) as progress:
-                        result = run(args.claims, args.profile, args.seed, progress=progress,
-                                     options=options, executor=executor)
-                        progress.stage(f"writing the report to {target.target}")
-                except ConfigError as err:  # the input was valid: a check's own setting failed
-                    raise Incomplete(f"a check could not compute its own setting: {err.reason}") from err
-                config = run_config(result, args.profile, args.seed, options)
-                report = write_reports(result, config, target.staging)
-                if args.junit_xml is not None and not junit_apart:
-                    atomic_write(target.staging / args.junit_xml.name, junit_xml(report))
-                target.publish()
-            except BaseException as err:
-                if args.junit_xml is not None and not junit_apart and not target.published \
-                        and target.target.is_dir():
-                    # the old set's JUnit file would tell the CI the old verdicts: it alone is
-                    # replaced, while the lock is still held (a signal deferred across the swap
-                    # arrives after it: the new set is whole and keeps its own)
-                    _junit_incomplete(args.junit_xml, err, start)
-                raise
-    except ConfigError:
-        raise
-    except BaseException as err:
-        if junit_apart:  # tell the CI the run could not complete, not that a claim failed
-            _junit_incomplete(args.junit_xml, err, start)
-        raise
-    if junit_apart:
-        atomic_write(args.junit_xml, junit_xml(report))
-    print(verdict_table(report))
-    print(f"report written to {target.target}: report.html, report.md (figures/), report.json")
-    return report["exit_status"]
+                with Progress(sys.stderr) as progress:
+                    result = run(args.claims, args.profile, args.seed, progress=progress,
+                                 options=options, executor=executor)
+                    progress.stage(f"writing the report to {target.target}")
+            except ConfigError as err:  # the input was valid: a check's own setting failed
+                raise Incomplete(f"a check could not compute its own setting: {err.reason}") from err
+            config = run_config(result, args.profile, args.seed, options)
+            report = write_reports(result, config, target.staging)
+            if args.junit_xml is not None:
+                target.add("junit_xml", args.junit_xml, junit_xml(report))
+            target.publish()
+        except BaseException as err:
+            # tell the CI the run could not complete, not the old verdicts: a JUnit file inside
+            # the old set alone is replaced, while the lock is still held
+            if args.junit_xml is not None and not target.published \
+                    and (not junit_inside or target.target.is_dir()):
+                _junit_incomplete(args.junit_xml, err, start)
+            raise
+    return _published(report["exit_status"], verdict_table(report),
+                      f"report written to {target.target}: report.html, report.md (figures/), report.json")
+
+
+def _published(status: int, *lines: str) -> int:
+    """What a command prints once its output is published, and its status: from here a
+    signal or a closed stdout cannot change the status to 4 (:func:`checks.interrupt.settle`),
+    since what the status reports is already on disk."""
+    settle(status)
+    try:
+        print(*lines, sep="\n")
+        sys.stdout.flush()
+    except OSError:
+        _silence_stdout()
+    return status
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -230,8 +233,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         for junit in target.junit_files:  # part of the set: redrawing keeps it
             shutil.copy2(junit, target.staging / junit.name)
         target.publish()
-    print(f"report redrawn in {target.target}: report.html, report.md (figures/)")
-    return report["exit_status"]
+    return _published(report["exit_status"], f"report redrawn in {target.target}: report.html, report.md "
+                                             "(figures/)")
 
 
 def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> Executor | None:

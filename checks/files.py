@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 
@@ -95,3 +96,32 @@ def open_lock(path: Path) -> int:
         raise UnsafeFile(errno.EPERM, f"{problem} where the lock file goes", str(path))
     os.set_blocking(fd, True)
     return fd
+
+
+def write_temporary(path: Path, text: str) -> Path:
+    """A new file beside ``path`` (``.NAME.XXXXXXXX.tmp``, created exclusively and never
+    through a symlink, by :func:`tempfile.mkstemp`) holding ``text``, synced to disk: what is
+    renamed onto ``path`` to publish it whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private (0600); a report is for reading (CI artifacts, web servers)
+        os.chmod(tmp, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash never leaves a half-written file."""
+    tmp = write_temporary(path, text)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -51,10 +51,12 @@ def check_pending() -> None:
 
 
 @contextmanager
-def deferred() -> Iterator[None]:
+def deferred(resume: bool = True) -> Iterator[None]:
     """Within the block a signal is only recorded, and raised as :class:`Interrupted` once the
     block is done (a step that must not stop halfway, such as swapping a report in); a signal
-    already received (its exception lost) stops it from starting.
+    already received (its exception lost) stops it from starting.  ``resume=False``: a block
+    that completes leaves the signal pending instead (a publication: what follows it is
+    :func:`settle`, for which the signal comes too late).
 
     Done in Python, not with ``pthread_sigmask``: that blocks the calling thread only, and a
     process-directed signal is then delivered through another (numpy's BLAS threads)."""
@@ -63,9 +65,25 @@ def deferred() -> Iterator[None]:
     _deferring = True
     try:
         yield
-    finally:
+    except BaseException:
         _deferring = False
-    check_pending()
+        check_pending()
+        raise
+    _deferring = False
+    if resume:
+        check_pending()
+
+
+def settle(status: int) -> None:
+    """The command's output is published and its exit status is ``status``: a signal received
+    during the publication is forgotten, and one received from now on ends the process at once
+    with that status (nothing is left to clean up, and the status already says what the
+    published output says).  Exit 4 never follows a publication."""
+    global _pending
+    _pending = None
+    if threading.current_thread() is threading.main_thread():
+        for s in SIGNALS:
+            signal.signal(s, lambda *_: os._exit(status))
 
 
 def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], None]:
@@ -94,6 +112,7 @@ def interruptible() -> Iterator[None]:
         for s, handler in previous.items():
             signal.signal(s, handler)
         sys.unraisablehook = hook
+        _pending = None
 
 
 def ignore_interrupts(parent: int) -> None:

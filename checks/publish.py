@@ -26,10 +26,11 @@ import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from checks.files import UnsafeFile, open_lock
+from checks.files import UnsafeFile, atomic_write, open_lock, write_temporary
 from checks.interrupt import deferred
 from numerics.config import ConfigError
 
@@ -104,7 +105,7 @@ def check_writable_file(field: str, path: Path) -> None:
 
 
 def _is_temporary_of_the_set(name: str) -> bool:
-    """The temporary file of a per-file write (:func:`checks.report.atomic_write`) of a report
+    """The temporary file of a per-file write (:func:`checks.files.atomic_write`) of a report
     entry or of a JUnit file in the set: ``.NAME.XXXXXXXX.tmp``."""
     return (name.endswith(".tmp") and name.startswith(".")
             and (any(name.startswith(f".{n}.") for n in REPORT_ENTRIES) or ".xml." in name))
@@ -133,6 +134,8 @@ class ReportTarget:
         self.junit_files: list[Path] = []  # JUnit files of the set found on entry
         self._lock_fd: int | None = None
         self._published = False
+        #: files staged beside their destinations (:meth:`add`): (temporary file, destination)
+        self._companions: list[tuple[Path, Path]] = []
 
     # -- claiming -------------------------------------------------------------------
     def _refuse(self, reason: str) -> ConfigError:
@@ -238,8 +241,9 @@ class ReportTarget:
         for stale in sorted(parent.iterdir()):
             if not re.fullmatch(re.escape(prefix) + _MKDTEMP_SUFFIX, stale.name):
                 continue
-            if not self.target.exists() and (stale / "old").is_dir():
-                os.rename(stale / "old", self.target)
+            old = stale / "old"
+            if not self.target.exists() and old.is_dir() and not old.is_symlink():
+                os.rename(old, self.target)
             shutil.rmtree(stale, ignore_errors=True)
         if self.target.is_dir():  # a per-file write that SIGKILL cut short (a JUnit file's)
             for leftover in self.target.iterdir():
@@ -249,8 +253,14 @@ class ReportTarget:
     def holds(self, field: str, path: Path) -> bool:
         """Whether the file ``path`` (another output of the run) belongs to the set: True if it
         lies directly in the target, False if outside it (then checked writable now); refused
-        below the target, where the swap would drop it."""
+        below the target, where the swap would drop it, and where the set itself goes (the
+        target, a folder above it, its lock or staging directories beside it)."""
         path = Path(os.path.abspath(path))
+        if path == self.target or path in self.target.parents:
+            raise ConfigError(field, f"{str(path)!r} is the report directory or holds it; give a file")
+        if path.parent == self.target.parent and path.name.startswith(f".{self.target.name}."):
+            raise ConfigError(field, f"{str(path)!r} is a name the report directory's lock and staging "
+                                     "use; give another")
         if path.parent == self.target:
             if path.name in REPORT_ENTRIES:
                 raise ConfigError(field, f"{str(path)!r} is a file of the report itself")
@@ -261,30 +271,68 @@ class ReportTarget:
         check_writable_file(field, path)
         return False
 
+    def add(self, field: str, path: Path, text: str) -> None:
+        """Stage the file ``path`` with ``text`` to be published with the set: inside the
+        target, into the staging directory; outside it, into a temporary file beside ``path``
+        (written and synced now, so that a full disk fails before the publication), which
+        :meth:`publish` renames in the same step as the swap."""
+        if self.holds(field, path):
+            atomic_write(self.staging / path.name, text)
+            return
+        path = Path(os.path.abspath(path))
+        self._companions.append((write_temporary(path, text), path))
+
     # -- publishing -----------------------------------------------------------------
     def publish(self) -> None:
-        """Swap the staged set in for the target's content, atomically.  SIGINT, SIGTERM and
-        SIGHUP wait until it is done (a signal between the fallback's two renames would leave
-        neither report in place); SIGKILL cannot wait, and the next run repairs what it left
-        (:meth:`_clean_up_after_killed_runs`)."""
+        """Swap the staged set in for the target's content, atomically, and rename the files
+        staged beside it (:meth:`add`) into place in the same step: if a rename fails, the swap
+        is undone and the old set stays, so that nothing is published unless all is.  SIGINT,
+        SIGTERM and SIGHUP wait until it is done (a signal between the fallback's two renames
+        would leave neither report in place); SIGKILL cannot wait, and the next run repairs
+        what it left (:meth:`_clean_up_after_killed_runs`)."""
         for path in self.staging.rglob("*"):
             if path.is_dir():
                 _fsync_directory(path)
         _fsync_directory(self.staging)
-        with deferred():
-            if self.target.exists():
-                if not _exchange(self.staging, self.target):
-                    old = Path(tempfile.mkdtemp(prefix=self._staging_prefix, dir=self.target.parent))
-                    os.rename(self.target, old / "old")
-                    os.rename(self.staging, self.target)
-                    self.staging = old
-            else:
-                os.rename(self.staging, self.target)
-                self.staging = self.target
+        with deferred(resume=False):  # a signal during the swap comes too late (checks.interrupt.settle)
+            undo = self._swap()
+            try:
+                for tmp, path in self._companions:
+                    os.replace(tmp, path)
+            except BaseException:
+                undo()
+                raise
             self._published = True
         _fsync_directory(self.target.parent)
+        for _, path in self._companions:
+            _fsync_directory(path.parent)
         if self.staging != self.target:  # now holds the previous report
             shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _swap(self) -> Callable[[], None]:
+        """Put the staged set in the target's place; return what puts the old one back."""
+        staged = self.staging
+        if not self.target.exists():
+            os.rename(staged, self.target)
+            self.staging = self.target
+
+            def undo() -> None:
+                os.rename(self.target, staged)
+                self.staging = staged
+            return undo
+        if _exchange(staged, self.target):  # staged now holds the old set
+            return lambda: _exchange(staged, self.target)
+        old = Path(tempfile.mkdtemp(prefix=self._staging_prefix, dir=self.target.parent))
+        os.rename(self.target, old / "old")
+        os.rename(staged, self.target)
+        self.staging = old
+
+        def undo_fallback() -> None:
+            os.rename(self.target, staged)
+            os.rename(old / "old", self.target)
+            os.rmdir(old)
+            self.staging = staged
+        return undo_fallback
 
     def _release(self) -> None:
         if self._lock_fd is not None:
@@ -294,7 +342,10 @@ class ReportTarget:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            if not self._published and self.staging != self.target:
-                shutil.rmtree(self.staging, ignore_errors=True)
+            if not self._published:
+                if self.staging != self.target:
+                    shutil.rmtree(self.staging, ignore_errors=True)
+                for tmp, _ in self._companions:
+                    tmp.unlink(missing_ok=True)
         finally:
             self._release()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from checks import cli, report
+from checks import cli, files, report
 from checks.decision import Decision, Quantile, at_most
 from checks.gaussian_mixtures.controls import CONTROLS
 from checks.papers import PAPERS
@@ -364,9 +364,9 @@ def test_crash_leaves_no_half_written_report(tmp_path, monkeypatch) -> None:
     def boom(*_a, **_k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(report.os, "fsync", boom)
+    monkeypatch.setattr(files.os, "fsync", boom)
     with pytest.raises(RuntimeError):
-        report.atomic_write(tmp_path / "report.md", "x" * 10_000)
+        files.atomic_write(tmp_path / "report.md", "x" * 10_000)
     assert (tmp_path / "report.md").read_text() == "previous report\n"
     assert list(tmp_path.iterdir()) == [tmp_path / "report.md"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from checks import publish
-from checks.interrupt import Interrupted, interruptible
+from checks.interrupt import Interrupted, check_pending, interruptible
 from checks.publish import ReportTarget
 from numerics.config import ConfigError
 
@@ -92,16 +92,54 @@ def test_a_kill_between_the_fallback_renames_is_repaired(old_report: Path) -> No
 
 
 def test_signals_wait_for_the_swap(old_report: Path, monkeypatch) -> None:
-    """A SIGTERM during publish is delivered after it: the new set is in place."""
+    """A SIGTERM during publish waits for it and stays pending: the new set is in place, and
+    the command, whose output is published, settles with its own status
+    (checks.interrupt.settle) instead of reporting an interruption."""
     def swap_with_a_signal(a: Path, b: Path) -> bool:
         os.kill(os.getpid(), signal.SIGTERM)  # blocked: pending until the swap is done
         return False  # and take the two-rename fallback, where it would hurt
 
     monkeypatch.setattr(publish, "_exchange", swap_with_a_signal)
-    with pytest.raises(Interrupted), interruptible(), ReportTarget(old_report) as target:
-        _write(target.staging, NEW)
-        target.publish()
+    with interruptible():
+        with ReportTarget(old_report) as target:
+            _write(target.staging, NEW)
+            target.publish()
+        with pytest.raises(Interrupted):
+            check_pending()
     assert _read(old_report) == NEW
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_a_file_published_beside_the_set_fails_with_it(old_report: Path, tmp_path: Path, monkeypatch,
+                                                       exchange: bool) -> None:
+    """A JUnit file outside the set is renamed in the same step as the swap: when its rename
+    fails, the swap is undone and neither is published."""
+    if not exchange:
+        monkeypatch.setattr(publish, "_exchange", lambda a, b: False)
+    junit = tmp_path / "ci" / "junit.xml"
+    real_replace = os.replace
+
+    def full_disk(src, dst):
+        if Path(dst) == junit:
+            raise OSError(28, "No space left on device", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(publish.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space"), ReportTarget(old_report) as target:
+        _write(target.staging, NEW)
+        target.add("junit_xml", junit, "<testsuites/>")
+        target.publish()
+    assert _read(old_report) == OLD and not junit.exists()
+    assert sorted(p.name for p in junit.parent.iterdir()) == []  # its temporary file is gone
+    assert [p.name for p in old_report.parent.iterdir() if "staging" in p.name] == []
+
+
+def test_outputs_where_the_set_goes_are_refused(old_report: Path) -> None:
+    with ReportTarget(old_report) as target:
+        for path in (old_report, old_report.parent, old_report.parent / ".reports.lock",
+                     old_report / "figures" / "x.xml", old_report / "report.json"):
+            with pytest.raises(ConfigError):
+                target.holds("junit_xml", path)
 
 
 def test_a_second_run_into_the_same_directory_is_refused(old_report: Path) -> None:
@@ -155,5 +193,8 @@ def test_a_junit_file_directly_inside_belongs_to_the_set(old_report: Path) -> No
         assert not target.holds("junit_xml", old_report.parent / "junit.xml")
         with pytest.raises(ConfigError, match="below the report directory"):
             target.holds("junit_xml", old_report / "figures" / "junit.xml")
-        with pytest.raises(ConfigError, match="is a directory"):
+        with pytest.raises(ConfigError, match="is the report directory or holds it"):
             target.holds("junit_xml", old_report.parent)
+        (old_report.parent / "elsewhere").mkdir()
+        with pytest.raises(ConfigError, match="is a directory"):
+            target.holds("junit_xml", old_report.parent / "elsewhere")
