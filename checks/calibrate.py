@@ -33,26 +33,31 @@ from __future__ import annotations
 
 import ast
 import fcntl
+import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 from scipy import stats
 
+from checks import cache, records
 from checks.context import RunContext
 from checks.exit_status import Incomplete
+from checks.files import open_regular
 from checks.interrupt import as_completed
 from checks.paper import Paper
 from checks.papers import PACKAGES, PAPERS, paper_by_id, selection
 from checks.runner import check_cell
+from numerics import memory
 from numerics.config import ConfigError
 
 #: the confidence of the one-sided exact bounds
@@ -64,6 +69,14 @@ BOUND_LEVEL = 0.95
 #: 28 s in this process; with this, 30 s).  Set it before ``dask worker`` (README) or in
 #: ``distributed.nanny.pre-spawn-environ`` for a LocalCluster.
 DASK_WORKER_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": 32 * 2**20}
+
+
+#: a cell's result in memory with its share of the summary (measured with tracemalloc over the
+#: committed quick calibration: 2.4 kB; tripled, for the longest cells' outcomes)
+CELL_BYTES = 8 << 10
+#: a worker process computing cells: its peak resident memory on the quick profile (measured
+#: with /usr/bin/time: at most WORKER_MEASURED), rounded up
+WORKER_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,7 @@ def _modules(paper: str) -> set[str]:
     return seen
 
 
-@cache
+@functools.cache
 def code_version(paper: str) -> str:
     """SHA-256 of the source (relative paths and contents) of :func:`_modules`: a change to
     any module a cell of ``paper`` imports changes it -- its theory, numerics and checks, the
@@ -161,27 +174,43 @@ def code_version(paper: str) -> str:
 
 
 def compute_cell(cell: Cell, version: str, context: RunContext | None = None) -> dict:
-    """The cell's verdict and its outcomes' verdicts, with ``context`` holding what its seed's
-    other cells computed (not part of the cache's address, like the result's ``elapsed_s``).
+    """The cell's verdict and each outcome's name, verdict and whether it gates
+    (:data:`checks.records.RESULT_SCHEMA`), with ``context`` holding what its seed's other
+    cells computed (not part of the cache's address, like the result's ``elapsed_s``).
     ``version`` is the cell's paper's :func:`code_version` where the sweep was started; a
     worker whose code differs refuses the cell rather than record it under that version."""
     require_version(cell.paper, version)
     result = check_cell(cell.paper, cell.check, cell.is_control, cell.profile, cell.seed,
                         context=context, vary_instance=True)
-    return {"verdict": result.verdict.value, "outcomes": {o.name: o.verdict.value for o in result.outcomes},
+    return {"verdict": result.verdict.value,
+            "outcomes": [[o.name, o.verdict.value, o.gating] for o in result.outcomes],
             "elapsed_s": result.elapsed_s}
+
+
+def cell_entry(cell: Cell, version: str, context: RunContext | None = None) -> dict:
+    """:func:`compute_cell` as the cache stores it (:func:`checks.cache.entry`)."""
+    return cache.entry(cell, version, compute_cell(cell, version, context))
+
+
+class OtherCode(Incomplete):
+    """A worker whose code of a paper is not the client's version (status 4, one line)."""
 
 
 def require_version(paper: str, version: str) -> None:
     """Refuse to compute for a sweep or a run whose code of ``paper`` is another version
     (a Dask worker runs the checkout it was started from, not the client's)."""
     if version != code_version(paper):
-        raise RuntimeError(f"this worker's code of paper {paper} is version "
-                           f"{code_version(paper)[:12]}, the client's is {version[:12]}")
+        raise OtherCode(f"a worker's code of paper {paper} is version {code_version(paper)[:12]}, "
+                        f"the client's is {version[:12]}: start the workers from the client's checkout")
 
 
-def _versioned(versions: dict[str, str], fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
-    for paper, version in versions.items():
+def versions() -> dict[str, str]:
+    """This process's code version of every paper (what a Dask worker reports to the client)."""
+    return {p.id: code_version(p.id) for p in PAPERS}
+
+
+def _versioned(expected: dict[str, str], fn: Callable, /, *args: Any, **kwargs: Any) -> Any:
+    for paper, version in expected.items():
         require_version(paper, version)
     return fn(*args, **kwargs)
 
@@ -193,7 +222,7 @@ class Versioned(Executor):
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
-        self._versions = {p.id: code_version(p.id) for p in PAPERS}
+        self._versions = versions()
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
         return self._executor.submit(_versioned, self._versions, fn, *args, **kwargs)
@@ -202,74 +231,101 @@ class Versioned(Executor):
         self._executor.shutdown(wait=wait)
 
 
-def _cached(directory: Path | None) -> Callable[..., dict]:
-    if directory is None:
-        return compute_cell
-    from joblib import Memory
-
-    return Memory(directory, verbose=0).cache(compute_cell, ignore=["context"])
-
-
-def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
+def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[tuple[dict, str | None]]:
     """A worker's entry point: one seed's cells (each with its version), each through the cache
     (if any), sharing one :class:`RunContext`: a claim and the controls that re-judge its
-    numbers (a rate claimed too fast) compute them once, as in a run."""
+    numbers (a rate claimed too fast) compute them once, as in a run.  Each result comes with
+    None, or why its cache entry was refused (and recomputed)."""
     cells_, directory = task
-    compute = _cached(None if directory is None else Path(directory))
     context = RunContext(cells_[0][0].seed)
+    if directory is None:
+        return [(compute_cell(cell, version, context), None) for cell, version in cells_]
+    compute = cache.through(Path(directory), cell_entry)
     return [compute(cell, version, context) for cell, version in cells_]
 
 
-def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, dict]:
-    """The finished cells among ``wanted`` that a records file holds (none if it does not exist).
+def require_memory(claims: list[str], profile: str, seeds: int, first_seed: int, records_path: Path | None,
+                   jobs: int, limit_gib: float) -> None:
+    """Refuse, before any cell is listed or any record read, a sweep whose memory would exceed
+    ``limit_gib``: its cells' results (:data:`CELL_BYTES` each), the records file read into
+    memory (:data:`checks.records.MEMORY_PER_BYTE` per byte; it must be a regular file) and
+    its worker processes (:data:`WORKER_BYTES` each; one, this process, for ``jobs == 1``).
+    The refusal names the option to change: ``--seeds`` with the number that fits, else
+    ``--jobs``, ``--records`` or ``--max-memory``."""
+    size = 0
+    if records_path is not None and os.path.lexists(records_path):
+        try:
+            fd = open_regular(records_path)
+        except OSError as err:
+            raise ConfigError("records", f"{records_path}: {err.strerror or err}") from None
+        size = os.fstat(fd).st_size
+        os.close(fd)
+    # the cells of one more seed: a seed-free check that is not varied runs on the first only
+    per_seed = len(cells(claims, profile, [first_seed, first_seed + 1])) \
+        - len(cells(claims, profile, [first_seed]))
+    workers, reading = jobs * WORKER_BYTES, size * records.MEMORY_PER_BYTE
+    if workers + reading > limit_gib * memory.GIB:
+        field = "records" if reading > workers else "jobs" if jobs > 1 else "max-memory"
+        memory.require(workers + reading, limit_gib, field,
+                       f"{jobs} worker process{'es' * (jobs > 1)}"
+                       + (f" and reading {records_path} ({size} bytes)" if size else ""))
+    most = int((limit_gib * memory.GIB - workers - reading) // (max(per_seed, 1) * CELL_BYTES))
+    memory.require(workers + reading + seeds * per_seed * CELL_BYTES, limit_gib, "seeds",
+                   f"{seeds} seeds of {per_seed} cells", f"at most {most} seeds fit")
 
-    Every record of a paper and profile that ``wanted`` has cells of must be of this code's
-    version, whatever its seed (a calibration spans one version: a piece computed on other code
-    would otherwise be found only when the whole is summarised); records of other papers or
-    profiles are left alone.  A last line cut short (a sweep killed while appending: not JSON)
-    is dropped from the file, with a word on stderr; any other line that is not a record, a
-    record of another code version, or two records of one cell that disagree is a
-    :class:`ConfigError` (``records``)."""
-    if not path.exists():
+
+def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, tuple[dict, int]]:
+    """The finished cells among ``wanted`` that a records file holds (none if it does not exist),
+    each with its line number.
+
+    Every line must be a record (:func:`checks.records.parse`: its form, and its verdict
+    against its outcomes).  Every record of a paper and profile that ``wanted`` has cells of
+    must be of this code's version, whatever its seed (a calibration spans one version: a piece
+    computed on other code would otherwise be found only when the whole is summarised);
+    records of other papers or profiles are left alone.  A last line cut short (a sweep killed
+    while appending: no newline, not JSON) is dropped from the file, with a word on stderr; any
+    other line that is not a record, a record of another code version, or two records of one
+    cell that disagree is a :class:`ConfigError` (``records``) naming the line."""
+    if not os.path.lexists(path):
         return {}
-    lines = path.read_bytes().split(b"\n")
     guarded = {(c.paper, c.profile) for c in wanted}
-    records: dict[Cell, dict] = {}
+    found: dict[Cell, tuple[dict, int]] = {}
     kept = 0  # bytes of whole lines
-    for number, line in enumerate(lines, 1):
-        try:
-            record = json.loads(line) if line.strip() else None
-        except ValueError:
-            if number == len(lines):  # a torn append: no newline after it
-                print(f"icl-verify: {path}: dropped a last line cut short ({len(line)} bytes)",
-                      file=sys.stderr)
-                with open(path, "r+b") as handle:
-                    handle.truncate(kept)
-                break
-            raise ConfigError("records", f"{path}:{number}: not a calibration record") from None
-        try:
-            cell = None if record is None else Cell(
-                str(record.pop("paper")), str(record.pop("check")), bool(record.pop("is_control")),
-                str(record.pop("profile")), int(record.pop("seed")))
-            version = None if record is None else str(record.pop("version"))
-            if record is not None and not isinstance(record.get("verdict"), str):
-                raise KeyError("verdict")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise ConfigError("records", f"{path}:{number}: not a calibration record") from None
-        kept += len(line) + 1
-        if cell is None or (cell.paper, cell.profile) not in guarded:
-            continue
-        if version != code_version(cell.paper):
-            raise ConfigError("records", f"{path}:{number}: paper {cell.paper}'s code version "
-                                         f"{version[:12]}, this code is {code_version(cell.paper)[:12]}: "
-                                         f"a calibration spans one code version")
-        if cell not in wanted:
-            continue
-        if cell in records and records[cell]["verdict"] != record["verdict"]:
-            raise ConfigError("records", f"{path}:{number}: two records of {cell.check} at seed "
-                                         f"{cell.seed} disagree")
-        records.setdefault(cell, record)
-    return records
+    try:
+        for number, line, ended in records.lines(path):
+            if not line.strip():
+                kept += len(line) + ended
+                continue
+            try:
+                record = records.parse(line)
+            except records.BadRecord as err:
+                if not ended and str(err) == "not JSON":  # a torn append: no newline after it
+                    print(f"icl-verify: {path}: dropped a last line cut short ({len(line)} bytes)",
+                          file=sys.stderr)
+                    with open(path, "r+b") as handle:
+                        handle.truncate(kept)
+                    break
+                raise ConfigError("records", f"{path}:{number}: not a calibration record: {err}") from None
+            kept += len(line) + ended
+            version = record.pop("version")
+            cell = Cell(*(record.pop(k) for k in ("paper", "check", "is_control", "profile", "seed")))
+            if (cell.paper, cell.profile) not in guarded:
+                continue
+            if version != code_version(cell.paper):
+                raise ConfigError("records", f"{path}:{number}: paper {cell.paper}'s code version "
+                                             f"{version[:12]}, this code is {code_version(cell.paper)[:12]}: "
+                                             f"a calibration spans one code version")
+            if cell not in wanted:
+                continue
+            if cell in found and found[cell][0]["verdict"] != record["verdict"]:
+                raise ConfigError("records", f"{path}:{number}: two records of {cell.check} at seed "
+                                             f"{cell.seed} disagree")
+            found.setdefault(cell, (record, number))
+    except records.BadRecord as err:
+        raise ConfigError("records", str(err)) from None
+    except OSError as err:
+        raise ConfigError("records", f"cannot read {path}: {err.strerror or err}") from None
+    return found
 
 
 def append_record(handle: IO[str], cell: Cell, result: dict) -> None:
@@ -281,15 +337,20 @@ def append_record(handle: IO[str], cell: Cell, result: dict) -> None:
 
 @contextmanager
 def records_file(path: Path | None) -> Iterator[IO[str] | None]:
-    """``path`` open for appending, locked against a second sweep."""
+    """``path`` open for appending, locked against a second sweep: a regular file (created if
+    missing), never a device such as /dev/full or /dev/null."""
     if path is None:
         yield None
         return
     try:
-        handle = open(path, "a+", encoding="utf-8")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
     except OSError as err:
         raise ConfigError("records", f"cannot append to {path}: {err.strerror}") from None
-    with handle:
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ConfigError("records", f"{path} is not a regular file")
+    os.set_blocking(fd, True)
+    with open(fd, "a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -306,47 +367,99 @@ def _end_line(handle: IO[str]) -> None:
         handle.write("\n")
 
 
+def _same(result: dict, record: dict) -> bool:
+    """Whether a recomputed cell is its record (the timing aside)."""
+    return result["verdict"] == record["verdict"] and result["outcomes"] == record["outcomes"]
+
+
+def _difference(result: dict, record: dict) -> str:
+    """Where a recomputed cell and its record part, in words."""
+    if result["verdict"] != record["verdict"]:
+        return f"{result['verdict']}, not the recorded {record['verdict']}"
+    for ours, theirs in zip(result["outcomes"], record["outcomes"], strict=False):
+        if ours != theirs:
+            return f"outcome {ours[0]!r} {ours[1]} (gating: {ours[2]}), not the recorded {theirs}"
+    return f"{len(result['outcomes'])} outcomes, not the recorded {len(record['outcomes'])}"
+
+
+def _tasks(cells_: list[Cell], directory: str | None) -> list[tuple[list[tuple[Cell, str]], str | None]]:
+    """The cells in one task per seed, each with its paper's code version."""
+    by_seed: dict[int, list[Cell]] = {}
+    for cell in cells_:
+        by_seed.setdefault(cell.seed, []).append(cell)
+    return [([(c, code_version(c.paper)) for c in group], directory) for group in by_seed.values()]
+
+
+def _each(tasks: list, executor: Executor | None) -> Iterator[tuple[list[tuple[Cell, str]], list]]:
+    """Each task with its results, as they finish (in this process if ``executor`` is None)."""
+    if executor is None:
+        for task in tasks:
+            yield task[0], _call(task)
+        return
+    futures = {executor.submit(_call, task): task[0] for task in tasks}
+    for future in as_completed(futures):
+        yield futures[future], future.result()
+
+
+def verify(found: dict[Cell, tuple[dict, int]], k: int, path: Path, executor: Executor | None) -> dict:
+    """Recompute ``k`` of the cells a records file holds, chosen at random (the choice's
+    entropy is returned, so it can be repeated), and refuse the file (:class:`ConfigError`,
+    ``records``, naming the line) if any recomputes to another verdict or other outcomes."""
+    entropy = np.random.SeedSequence().entropy
+    chosen = sorted(found, key=lambda c: found[c][1])
+    if k < len(chosen):
+        rng = np.random.default_rng(np.random.SeedSequence(entropy))
+        chosen = [chosen[i] for i in sorted(rng.choice(len(chosen), size=k, replace=False))]
+    for group, results in _each(_tasks(chosen, None), executor):
+        for (cell, _), (result, _) in zip(group, results, strict=True):
+            record, line = found[cell]
+            if not _same(result, record):
+                raise ConfigError("records", f"{path}:{line}: {cell.check} at seed {cell.seed} recomputes "
+                                             f"to {_difference(result, record)}: the file is refused")
+    return {"cells": len(chosen), "entropy": entropy}
+
+
 def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
           progress: Callable[[int, int, str], None] = lambda *_: None,
-          records: Path | None = None) -> tuple[dict[Cell, dict], dict]:
-    """Every cell's result (in the order of ``todo``), and how many were computed and how many
-    reused (from the cache or from ``records``, to which each computed cell is appended).
-    ``executor`` None computes in this process."""
+          records: Path | None = None, verify_cells: int = 0) -> tuple[dict[Cell, dict], dict]:
+    """Every cell's result (in the order of ``todo``), and how many were computed, how many
+    reused (from the cache or from ``records``, to which each computed cell is appended),
+    and how many recorded cells were recomputed to verify the file (``verify_cells``:
+    :func:`verify`).  ``executor`` None computes in this process.  A cache entry that fails its
+    check is recomputed and reported on stderr, one line each."""
     with records_file(records) as log:
-        results = {} if records is None else read_records(records, set(todo))
+        found = {} if records is None else read_records(records, set(todo))
+        verified = verify(found, verify_cells, records, executor) if verify_cells and found else None
+        results = {cell: record for cell, (record, _) in found.items()}
         if log is not None:
             _end_line(log)
         rest = [c for c in todo if c not in results]
-        cached_fn = _cached(cache_dir)
-        in_cache = [cache_dir is not None and cached_fn.check_call_in_cache(c, code_version(c.paper))
-                    for c in rest]
-        reused = len(results) + sum(in_cache)
-        directory = None if cache_dir is None else str(cache_dir)
-
-        def finished(group: list[tuple[Cell, str]], outcome: list[dict]) -> None:
-            for (cell, _), result in zip(group, outcome, strict=True):
-                results[cell] = result
-                if log is not None:
-                    append_record(log, cell, result)
-            progress(len(results), len(todo), f"cells; finished seed {group[0][0].seed}")
-
-        by_seed: dict[int, list[Cell]] = {}
-        for cell in rest:
-            by_seed.setdefault(cell.seed, []).append(cell)
-        tasks = [([(c, code_version(c.paper)) for c in group], directory) for group in by_seed.values()]
+        in_cache = 0
+        if cache_dir is not None:
+            stored = cache.memory(cache_dir).cache(cell_entry, ignore=["context"])
+            in_cache = sum(stored.check_call_in_cache(c, code_version(c.paper), None) for c in rest)
+        refused = 0
         progress(len(results), len(todo), "cells")
         try:
-            if executor is None:
-                for task in tasks:
-                    finished(task[0], _call(task))
-            else:
-                futures = {executor.submit(_call, task): task[0] for task in tasks}
-                for future in as_completed(futures):
-                    finished(futures[future], future.result())
+            tasks = _tasks(rest, None if cache_dir is None else str(cache_dir))
+            for group, outcome in _each(tasks, executor):
+                for (cell, _), (result, why) in zip(group, outcome, strict=True):
+                    results[cell] = result
+                    if why is not None:
+                        refused += 1
+                        print(f"icl-verify: cache: the entry of {cell.check} at seed {cell.seed} "
+                              f"failed its check ({why}): recomputed", file=sys.stderr)
+                    if log is not None:
+                        append_record(log, cell, result)
+                progress(len(results), len(todo), f"cells; finished seed {group[0][0].seed}")
         except ConfigError as err:  # the input was valid: a cell's own (random) setting failed
             raise Incomplete(f"a cell could not compute its own setting: {err.reason}") from err
+    reused = len(found) + in_cache - refused
+    counts = {"computed": len(todo) - reused, "cached": reused}
+    if verified is not None:
+        counts["verified"] = verified
     # in the order of ``todo``, whatever order the cells finished in
-    return {c: results[c] for c in todo}, {"computed": len(todo) - reused, "cached": reused}
+    return {c: results[c] for c in todo}, counts
 
 
 def upper_bound(failures: int, trials: int) -> float:

@@ -10,6 +10,7 @@ command could not complete.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from checks import calibrate as calibration
 from checks import saved_report, workers
-from checks.arguments import Parser, UsageError, debug_option, integer, memory_option, seed
+from checks.arguments import Parser, UsageError, debug_option, integer, memory_option, path, seed
 from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
 from checks.files import atomic_write
 from checks.interrupt import Interrupted, check_pending, interruptible, settle
@@ -75,10 +76,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                    help="root of every random stream: an integer >= 0; default %(default)s")
     for option in (o for paper in PAPERS for o in paper.run_options):
         r.add_argument(option.flag, **option.kwargs)
-    r.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+    r.add_argument("--report-dir", type=path, default=Path("reports"), metavar="DIR",
                    help="directory the report set is written to, replaced whole at the end; "
                         "it must not exist, be empty, or hold an earlier report; default %(default)s")
-    r.add_argument("--junit-xml", type=Path, default=None, metavar="PATH",
+    r.add_argument("--junit-xml", type=path, default=None, metavar="PATH",
                    help="also write the verdicts as JUnit XML, one testcase per claim and "
                         "control (a run that could not complete writes one <error>); default: none")
     r.add_argument("--dry-run", action="store_true",
@@ -95,7 +96,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     rep = sub.add_parser("report", help="redraw report.html, report.md and figures/ from "
                                         "DIR/report.json (no recomputation); exit status as the run's",
                          epilog=f"exit status: {summary()}")
-    rep.add_argument("directory", type=Path, metavar="DIR",
+    rep.add_argument("directory", type=path, metavar="DIR",
                      help="a report directory that a run wrote (it holds report.json)")
     debug_option(rep)
     c = sub.add_parser("calibrate", help="the suite's error rates: every selected claim and control "
@@ -116,16 +117,21 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a Dask distributed scheduler (e.g. tcp://host:8786) to send the cells to "
                         "instead of local processes (needs the dask extra); default: none")
-    c.add_argument("--cache", type=Path, default=None, metavar="DIR",
+    c.add_argument("--cache", type=path, default=None, metavar="DIR",
                    help="directory of finished cells, keyed by the paper's code version, the profile, "
                         "the check and the seed: a rerun reuses them; default: none")
-    c.add_argument("--records", type=Path, default=None, metavar="FILE",
+    c.add_argument("--records", type=path, default=None, metavar="FILE",
                    help="JSON Lines file of finished cells, one code version: the cells it holds are "
                         "reused, each seed's new ones are appended when the seed finishes (commit it "
                         "to resume a calibration elsewhere); default: none")
+    c.add_argument("--verify", type=integer, default=None, metavar="K",
+                   help="with --records: first recompute K of the cells the file holds, chosen at "
+                        "random, and refuse the file if any differs from its record: an integer >= 1; "
+                        "default: none (every record is still checked against its own outcomes)")
     c.add_argument("--json", action="store_true",
                    help="print the per-seed verdicts, the counts and bounds, and the cells computed "
                         "and reused as JSON")
+    memory_option(c)
     debug_option(c)
     commands = {"run": _cmd_run, "report": _cmd_report, "calibrate": _cmd_calibrate}
     for paper in PAPERS:
@@ -247,10 +253,25 @@ def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> 
     except ImportError:
         raise ConfigError("scheduler", "needs Dask distributed: pip install 'icl-verify[dask]'") from None
     try:
-        return stack.enter_context(Client(scheduler, timeout=10)).get_executor()
+        client = stack.enter_context(Client(scheduler, timeout=10))
     except (OSError, TimeoutError, ValueError) as err:
         raise ConfigError("scheduler", f"cannot reach a Dask scheduler at {scheduler!r} "
                                        f"({err})") from None
+    try:
+        reported = client.run(calibration.versions)
+    except Exception as err:  # a worker's own error, sent back: it cannot run icl-verify
+        why = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
+        raise ConfigError("scheduler", f"a worker of {scheduler!r} cannot run this icl-verify "
+                                       f"({why})") from None
+    ours = calibration.versions()
+    for worker, theirs in reported.items():
+        for paper, version in theirs.items():
+            if ours.get(paper) != version:
+                raise ConfigError("scheduler", f"the worker {worker} runs other code of paper {paper} "
+                                               f"(version {version[:12]}; this checkout's is "
+                                               f"{str(ours.get(paper))[:12]}): start the workers from "
+                                               "this checkout")
+    return client.get_executor()
 
 
 def _writable_directory(path: Path, field: str) -> None:
@@ -274,14 +295,22 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                                   "set the parallelism: drop one of them")
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
+    if args.verify is not None and (args.records is None or args.verify < 1):
+        raise ConfigError("verify", "recomputes cells of --records: give --records, and K >= 1"
+                          if args.records is None else f"must be >= 1, got {args.verify}")
     if args.cache is not None:
         _writable_directory(args.cache, "cache")
+    # a pool of more processes than seeds would idle: the rest are not started
+    jobs = min(args.jobs or 1, args.seeds)
+    calibration.require_memory(args.claims, args.profile, args.seeds, args.first_seed, args.records,
+                               jobs, args.max_memory)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     todo = calibration.cells(args.claims, args.profile, seeds)
     with contextlib.ExitStack() as stack:
-        executor = _executor(args.scheduler, args.jobs or 1, stack)
+        executor = _executor(args.scheduler, jobs, stack)
         with Progress(sys.stderr) as progress:
-            results, counts = calibration.sweep(todo, executor, args.cache, progress, args.records)
+            results, counts = calibration.sweep(todo, executor, args.cache, progress, args.records,
+                                                verify_cells=args.verify or 0)
     summary_ = calibration.summarise(results, seeds) | {"cells": counts}
     if args.json:
         print(json.dumps(summary_, indent=1))
@@ -335,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
                 flag = _FLAGS.get(err.field, f"--{err.field.replace('_', '-')}")
                 _say(f"error: {flag}: {err.reason}")
             return ExitStatus.BAD_INPUT
-        except (Interrupted, KeyboardInterrupt, Exception) as err:
+        except (Interrupted, KeyboardInterrupt, asyncio.CancelledError, Exception) as err:
             if debug:
                 traceback.print_exc()
             _silence_stdout()

@@ -11,9 +11,14 @@ run that could not finish has its own status, 4.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import enum
 
 from checks.interrupt import Interrupted
+
+#: what Dask raises on the client when its scheduler or a worker is gone mid-computation
+_CLUSTER_LOST = {"FutureCancelledError", "CommClosedError", "KilledWorker", "FuturesCancelledError"}
 
 
 class ExitStatus(enum.IntEnum):
@@ -103,6 +108,10 @@ def incomplete_reason(err: BaseException) -> str:
         return "out of memory"
     if isinstance(err, BrokenPipeError):
         return "the output pipe was closed before everything was written"
+    if isinstance(err, (concurrent.futures.CancelledError, asyncio.CancelledError)) \
+            or type(err).__name__ in _CLUSTER_LOST:
+        return (f"the cluster cancelled the work ({type(err).__name__}): its scheduler or a "
+                "worker went away")
     if isinstance(err, OSError):
         where = f" ({err.filename})" if err.filename else ""
         return f"I/O error: {err.strerror or err}{where}"

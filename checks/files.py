@@ -13,10 +13,12 @@ calibration cache), and the files it creates beside them.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 class UnsafeFile(OSError):
@@ -63,6 +65,17 @@ def read_bytes(path: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise UnsafeFile(errno.EFBIG, f"more than the {limit} bytes allowed", str(path))
     return data
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON (NaN and the infinities are written as strings)")
+
+
+def strict_json(text: str | bytes) -> Any:
+    """``text`` parsed as standard JSON: ``NaN`` and ``Infinity``, which Python's parser takes,
+    are refused, so that non-finite numbers are written and read one way (as strings).  Raises
+    ValueError (an integer of more digits than Python converts among them) or RecursionError."""
+    return json.loads(text, parse_constant=_not_json)
 
 
 def create_exclusive(path: Path, mode: int = 0o644) -> int:

@@ -22,12 +22,11 @@ Any failure is a :class:`checks.schema.ReportError` of one line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from checks.decision import Verdict, claim_verdict, from_record
-from checks.files import read_bytes
+from checks.files import read_bytes, strict_json
 from checks.plots import kinds
 from checks.schema import ReportError, claims_of, controls_of, validate_report
 
@@ -39,14 +38,10 @@ MAX_BYTES = 64 << 20
 NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON (NaN and infinities are written as strings)")
-
-
 def parse(text: str) -> dict:
     """The report in ``text``, validated and with its non-finite numbers restored."""
     try:
-        report = json.loads(text, parse_constant=_refuse_constant)
+        report = strict_json(text)
     except RecursionError:
         raise ReportError("nested deeper than a report is") from None
     except ValueError as err:  # JSONDecodeError, a 5000-digit integer, NaN

@@ -50,7 +50,7 @@ def test_a_cell_is_what_a_run_computes(claims: list[str]) -> None:
         else:
             alone = next(c for c in [*whole.claims, *(k.result for k in whole.controls)]
                          if c.id == cell.check)
-        assert result["outcomes"] == {o.name: o.verdict.value for o in alone.outcomes}
+        assert result["outcomes"] == [[o.name, o.verdict.value, o.gating] for o in alone.outcomes]
 
 
 def _calibrate(*args: str) -> list[str]:
@@ -65,11 +65,11 @@ def test_a_killed_sweep_resumes_from_its_cache(tmp_path: Path) -> None:
     sweep = subprocess.Popen(_calibrate("--cache", str(cache)), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(cache.rglob("output.pkl")) and time.monotonic() < deadline and sweep.poll() is None:
+    while not list(cache.rglob("output.json")) and time.monotonic() < deadline and sweep.poll() is None:
         time.sleep(0.05)
     sweep.send_signal(signal.SIGKILL)
     sweep.wait()
-    stored = len(list(cache.rglob("output.pkl")))
+    stored = len(list(cache.rglob("output.json")))
     assert 1 <= stored < 6, stored  # killed part-way: some, not all, of the 6 cells
     resumed = json.loads(subprocess.run(_calibrate("--cache", str(cache)), capture_output=True,
                                         text=True, check=True).stdout)
@@ -99,7 +99,7 @@ def test_records_resume_a_calibration_and_survive_a_torn_append(tmp_path: Path) 
         [json.loads(line) for line in lines[:3]]
     # a whole last line that is JSON but no record is not a torn append: kept, and refused
     records.write_text("\n".join(lines) + '\n{"seed": 3}')
-    with pytest.raises(calibrate.ConfigError, match=":5: not a calibration record"):
+    with pytest.raises(calibrate.ConfigError, match=r":5: not a calibration record: at \(top level\)"):
         calibrate.read_records(records, set(todo))
     assert records.read_text().endswith('{"seed": 3}')
 
@@ -142,10 +142,22 @@ def _untimed(results: dict) -> dict:
     return {cell: {k: v for k, v in r.items() if k != "elapsed_s"} for cell, r in results.items()}
 
 
+def _flipped(line: str) -> str:
+    """The record with the other decided verdict, for the cell and every gating outcome: a
+    record consistent with itself that another record of the cell contradicts."""
+    record = json.loads(line)
+    other = {"PASS": "FAIL", "FAIL": "PASS", "INCONCLUSIVE": "PASS"}
+    record["verdict"] = other[record["verdict"]]
+    record["outcomes"] = [[n, record["verdict"] if g else v, g] for n, v, g in record["outcomes"]]
+    return json.dumps(record)
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda line: line.replace(calibrate.code_version("A"), "0" * 64), "code version 000000000000"),
-    (lambda line: line.replace('"verdict": "', '"verdict": "NOT'), "disagree"),
-    (lambda line: "not json", ":1: not a calibration record"),
+    (_flipped, "disagree"),
+    (lambda line: line.replace('"verdict": "', '"verdict": "NOT', 1),
+     ":1: not a calibration record: at verdict"),
+    (lambda line: "not json", ":1: not a calibration record: not JSON"),
     # another version at a seed this sweep does not ask for: a calibration spans one version
     (lambda line: line.replace(calibrate.code_version("A"), "0" * 64).replace('"seed": 3', '"seed": 99'),
      "code version 000000000000"),
@@ -234,7 +246,7 @@ def test_a_worker_on_other_code_refuses_a_call(monkeypatch) -> None:
         executor = calibrate.Versioned(threads)
         assert executor.submit(int, "3").result() == 3
         monkeypatch.setattr(calibrate, "code_version", lambda paper: "0" * 64)
-        with pytest.raises(RuntimeError, match="code of paper A is version 000000000000"):
+        with pytest.raises(calibrate.OtherCode, match="code of paper A is version 000000000000"):
             executor.submit(int, "3").result()
 
 
@@ -242,7 +254,7 @@ def test_a_calibration_cell_sent_to_other_code_is_refused() -> None:
     """``calibrate``, locally or on a cluster: the worker's entry point computes a cell only if
     its code of the cell's paper is the version the client sent with it."""
     cell = calibrate.cells(["A4"], "smoke", [0])[0]
-    with pytest.raises(RuntimeError, match=r"paper A is version .*, the client's is 000000000000"):
+    with pytest.raises(calibrate.OtherCode, match=r"paper A is version .*, the client's is 000000000000"):
         calibrate._call(([(cell, "0" * 64)], None))
 
 

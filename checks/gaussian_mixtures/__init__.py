@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from checks.arguments import integer
 from checks.gaussian_mixtures import (
     a1_convexity,
     a2_gradient_descent,
@@ -112,7 +113,7 @@ PAPER = Paper(
     profiles=PROFILES,
     base_settings=base_settings,
     run_options=(RunOption(
-        "--classes", {"type": int, "default": None, "metavar": "C",
+        "--classes", {"type": integer, "default": None, "metavar": "C",
                       "help": "paper A: an integer c >= 2: run A1, A2 on the c-class softmax model "
                               "and A3m, A5m at this c only; c is at most what the profile's N and M "
                               "grids can fit (N, M >= 4 c^2 on at least 5 grid points: smoke 8, "

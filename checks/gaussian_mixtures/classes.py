@@ -126,19 +126,23 @@ def limit_margin(smallest: float, what: str) -> tuple[float, str]:
 
 
 def check_classes(args: argparse.Namespace, budget: Budget) -> None:
-    """``run --classes C``: C within what the profile's N grid can fit, and within memory."""
-    if args.classes is None:
-        return
-    if args.classes < 2:
-        raise ConfigError("classes", f"must be >= 2, got {args.classes}")
-    most = largest_classes(budget)
-    if args.classes > most:
-        raise ConfigError("classes", f"c = {args.classes} needs N, M >= {WINDOW_FACTOR} c^2 = "
-                                     f"{WINDOW_FACTOR * args.classes**2} on at least "
-                                     f"{points_needed(correction=True)} points of the {budget.name} "
-                                     f"profile's N and M grids (up to {max(budget.class_n_grid)}, "
-                                     f"{max(budget.class_m_grid)}); "
-                                     f"at most c = {most} at this profile")
+    """``run --classes C``: C within what the profile's N grid can fit; and the run's largest
+    allocation -- the c-class ray at C (or at the largest c of the profile's sweep) or A3's
+    reduced quadrature -- within ``--max-memory``."""
+    if args.classes is not None:
+        if args.classes < 2:
+            raise ConfigError("classes", f"must be >= 2, got {args.classes}")
+        most = largest_classes(budget)
+        if args.classes > most:
+            raise ConfigError("classes", f"c = {args.classes} needs N, M >= {WINDOW_FACTOR} c^2 = "
+                                         f"{WINDOW_FACTOR * args.classes**2} on at least "
+                                         f"{points_needed(correction=True)} points of the {budget.name} "
+                                         f"profile's N and M grids (up to {max(budget.class_n_grid)}, "
+                                         f"{max(budget.class_m_grid)}); "
+                                         f"at most c = {most} at this profile")
+    classes = max(budget.classes) if args.classes is None else args.classes
     draws = max(budget.class_mc_size, budget.class_tv_size, budget.a1_eval_size, budget.a2_size)
-    memory.require(memory.class_ray(draws, args.classes, budget.class_dim), args.max_memory, "classes",
-                   f"c = {args.classes} at the {budget.name} profile ({draws} draws)")
+    need = max(memory.class_ray(draws, classes, budget.class_dim), memory.QUADRATURE)
+    memory.require_fixed(need, args.max_memory, "classes",
+                         f"paper A at the {budget.name} profile (c = {classes}, {draws} draws; "
+                         "A3's quadrature)")
