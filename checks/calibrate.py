@@ -75,7 +75,7 @@ DASK_WORKER_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": 32 * 2**20}
 #: committed quick calibration: 2.4 kB; tripled, for the longest cells' outcomes)
 CELL_BYTES = 8 << 10
 #: a worker process computing cells: its peak resident memory on the quick profile (measured
-#: with /usr/bin/time: at most WORKER_MEASURED), rounded up
+#: with /usr/bin/time on one seed of A3m and of A5m, the largest cells: 512 and 554 MiB), rounded up
 WORKER_BYTES = 1 << 30
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -45,14 +44,9 @@ def text(value: Any) -> str:
 
 
 def code(value: Any) -> str:
-    """``value`` as a Markdown code span on one line: the converter escapes its HTML, and the
-    fence is one backtick longer than any run of backticks inside, so none can close it."""
-    body = " ".join(str(value).split())
-    if not body:
-        return ""
-    fence = "`" * (max((len(run) for run in re.findall("`+", body)), default=0) + 1)
-    pad = " " if body.startswith("`") or body.endswith("`") else ""
-    return f"{fence}{pad}{body}{pad}{fence}"
+    """``value`` as literal text (:func:`text`) set in a code font: an HTML ``<code>`` element,
+    not a Markdown code span, whose content Markdown would leave unescaped in report.md."""
+    return f"<code>{text(value)}</code>"
 
 
 def number(x: Any) -> str:

@@ -55,29 +55,39 @@ class Figure:
     note: str = ""
 
 
+#: the range a log axis stays in, and its padding (in decades): a confidence band on one
+#: residual degree of freedom spans hundreds of decades, and an axis autoscaled to it overflowed
+#: matplotlib's tick formatter (issue 26: smoke, A5, seed 7)
+_LOG_RANGE = (1e-300, 1e300)
+_LOG_PAD = 0.05
+
+
 class NoFigure(ValueError):
     """A panel whose data has nothing a figure can show (no finite point, an empty series);
     the report says so in place of the figure (``str(err)``: why)."""
 
 
 def finite(values: object) -> np.ndarray:
-    """``values`` as floats with every non-finite entry NaN, which matplotlib leaves out (an
-    infinity reaches its transforms and fails there)."""
+    """``values`` as floats with every one matplotlib cannot place NaN, which it leaves out: the
+    non-finite (an infinity reaches its transforms and fails there) and those beyond
+    :data:`_LOG_RANGE` in magnitude (its axis margins push them past the largest double, or
+    to 0 on a log axis)."""
     a = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(a), a, np.nan)
+    with np.errstate(invalid="ignore"):
+        magnitude = np.abs(a)
+        placed = np.isfinite(a) & (magnitude <= _LOG_RANGE[1]) & ((magnitude >= _LOG_RANGE[0]) | (a == 0))
+    return np.where(placed, a, np.nan)
+
+
+def placed(x: float) -> bool:
+    """Whether matplotlib can place the number ``x`` (:func:`finite`)."""
+    return bool(np.isfinite(finite(x)))
 
 
 def set_limits(set_lim: Callable[..., object], lo: float, hi: float) -> None:
     """``set_lim(lo, hi)`` where both ends are finite and apart; else matplotlib's own."""
-    if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
+    if placed(lo) and placed(hi) and lo < hi:
         set_lim(lo, hi)
-
-
-#: the range a log axis stays in, and its padding (in decades): a confidence band on one
-#: residual degree of freedom spans hundreds of decades, and an axis autoscaled to it overflowed
-#: matplotlib's tick formatter (issue 26: smoke, A5, seed 7)
-_LOG_RANGE = (1e-300, 1e300)
-_LOG_PAD = 0.05
 
 
 def _positive_finite(arrays: list) -> np.ndarray:
@@ -181,12 +191,12 @@ def _draw_rate(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
         local = finite(fit["local_slopes"])
         bottom.plot(finite(np.sqrt(x[1:]) * np.sqrt(x[:-1])), local[1:], "o-", ms=3, lw=0.8, color=color)
         ci_lo, ci_hi = (float(v) for v in fit["ci"])
-        if math.isfinite(ci_lo) and math.isfinite(ci_hi):
+        if placed(ci_lo) and placed(ci_hi):
             bottom.axhspan(ci_lo, ci_hi, color=color, alpha=0.15, lw=0)
-        if math.isfinite(float(fit["slope"])):
+        if placed(float(fit["slope"])):
             bottom.axhline(float(fit["slope"]), color=color, lw=1.0)
     x, keep = finite(fits[0]["x"]), shown[0]
-    if keep.any() and math.isfinite(claimed):
+    if keep.any() and placed(claimed):
         end = x[keep][-1]
         anchor = finite(curve(fits[0], np.array([end]))[0])[0]
         line = finite(anchor * (x[keep] / end) ** claimed)
@@ -200,7 +210,7 @@ def _draw_rate(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
     top.set_ylabel(str(first["y_name"]))
     top.legend(fontsize=7, loc="best")
     for value, style, words in ((claimed, "--", "claimed"), (claimed + resolution, ":", "PASS limit")):
-        if math.isfinite(value):
+        if placed(value):
             bottom.axhline(value, color="k", ls=style, lw=1.2, label=f"{words} {value:g}")
     ends = np.array([[float(v) for v in f["ci"]] for f in fits] + [[claimed, claimed + resolution]])
     ends = ends[np.isfinite(ends)]
@@ -335,6 +345,10 @@ def _figures_of(check: dict, claim: dict | None) -> list[Figure]:
     return control_figures(check, claim) if "claim" in check else claim_figures(check)
 
 
+#: the fewest checks a worker process is started for
+_CHECKS_PER_WORKER = 4
+
+
 def report_figures(report: dict, workers: int | None = None) -> dict[str, list[Figure]]:
     """Every claim's and every control's figures, by id, drawn in ``workers`` processes
     (default: one per core; each figure is independent, and drawing is most of a report's
@@ -345,7 +359,10 @@ def report_figures(report: dict, workers: int | None = None) -> dict[str, list[F
     checks = claims_of(report) + controls_of(report)
     tasks = [(c, claims.get(c["claim"]) if "claim" in c else None) for c in checks]
     drawn: list[list[Figure]] = []
-    with processes(max(1, min(workers or os.cpu_count() or 1, len(tasks))), fork=True) as executor:
+    # a pool costs more than it saves on a handful of checks (forking, and the workers' import
+    # of matplotlib's fonts): those are drawn here
+    jobs = min(workers or os.cpu_count() or 1, len(tasks) // _CHECKS_PER_WORKER) or 1
+    with processes(jobs, fork=True) as executor:
         if executor is None:
             drawn = [_figures_of(*task) for task in tasks]
         else:

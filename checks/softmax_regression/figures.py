@@ -10,12 +10,10 @@ Each draws any values a report can hold -- non-finite ones are left out -- and r
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from matplotlib.axes import Axes
 
-from checks.plots import FigureKind, NoFigure, colors, finite, log_limits, log_y, plain, same_lengths
+from checks.plots import FigureKind, NoFigure, colors, finite, log_limits, log_y, placed, plain, same_lengths
 
 
 def _steps(ev: dict) -> np.ndarray:
@@ -39,22 +37,22 @@ def _draw_trajectory(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
                                                  palette, strict=True):
             if len(ev["features"]) > 1:
                 ax.plot(t, finite(values), "-", lw=1.0, color=color, label=f"feature {feature}: E[l_k]")
-            if floor > 0 and math.isfinite(floor):  # a floor of 0 has no place on a log axis
+            if floor > 0 and placed(floor):  # a floor of 0 has no place on a log axis
                 ax.axhline(floor, color=color, ls="--", lw=0.9,
                            label=f"floor of feature {feature}: {floor:.2g}")
-            if ev["epsilon"] is not None and math.isfinite(floor + ev["epsilon"]):
+            if ev["epsilon"] is not None and placed(floor + ev["epsilon"]):
                 # None: a trajectory with no claim of near-zero error
                 ax.axhline(floor + ev["epsilon"], color=color, ls=":", lw=0.9,
                            label=f"floor + eps of feature {feature}")
         for time in ev.get("times_to_eps", {}).values():
-            if time > 0 and math.isfinite(time):
+            if time > 0 and placed(time):
                 ax.axvline(time, color="0.2", lw=0.8, ls=":")
         if "claim" in ev:
             ax.annotate(ev["claim"], (0.98, 0.02), xycoords="axes fraction", fontsize=7, ha="right")
         # the phases are those of the last feature drawn (a minority one in B2)
         for phase in ev["phases"][1:]:
             start = max(phase["start"], 0.5)
-            if math.isfinite(start):
+            if placed(start):
                 ax.axvline(start, color="0.4", lw=0.8, ls="-.")
                 ax.annotate(f"feature {ev['features'][-1]}: {phase['label']}", (start, 1),
                             xycoords=("data", "axes fraction"), fontsize=7, rotation=90, va="top", ha="right")
@@ -81,12 +79,18 @@ def _check_trajectory(outcome: dict) -> None:
 
 def _draw_attention(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
     (ax,) = axes
+    drawn = False
     for (label, outcome), color in zip(series, colors(len(series)), strict=True):
         ev = outcome["evidence"]
-        ax.plot(_steps(ev), finite(ev["attention"][0]), "-", color=color, lw=1.2,
+        attention = finite(ev["attention"][0])
+        drawn |= bool(np.isfinite(attention).any())
+        ax.plot(_steps(ev), attention, "-", color=color, lw=1.2,
                 label=f"{label}: E[pi_k], attention on the target")
-        ax.axhline(ev["attention_limit"], color=color, ls="--", lw=1.0,
-                   label=f"claimed limit {ev['attention_limit']:.4g}")
+        if placed(ev["attention_limit"]):
+            ax.axhline(ev["attention_limit"], color=color, ls="--", lw=1.0,
+                       label=f"claimed limit {ev['attention_limit']:.4g}")
+    if not drawn:
+        raise NoFigure("no attention on the trajectory is finite")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(plain())
     ax.set(xlabel="GD step t (t = 0 at 1/2)", ylabel="attention on the target", ylim=(0, 1.02))
