@@ -46,6 +46,9 @@ MEANING: dict[ExitStatus, str] = {
 }
 
 
+#: the statuses of a command that completed with verdicts (:func:`status_of`)
+COMPLETED = frozenset({ExitStatus.OK, ExitStatus.REFUTED, ExitStatus.UNDECIDED, ExitStatus.SUITE_DEFECT})
+
 #: what status 0 means for a command that computes one answer (``minimizer``, ``tv``)
 ANSWERED = "the answer was printed"
 
