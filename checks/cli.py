@@ -3,8 +3,8 @@ for one setting.
 
 Every input gets an answer or one line on stderr, never a traceback (``--debug`` adds it).  The
 exit status means one thing each (:mod:`checks.exit_status`): 0 every claim PASSes and every
-control is detected; 1 a claim FAILs or a control is missed; 2 bad input; 3 undecided; 4 the
-command could not complete.
+control is detected; 1 a claim FAILs; 2 bad input; 3 undecided (a claim or a control
+INCONCLUSIVE); 4 the command could not complete; 5 a control decided the wrong way.
 """
 
 from __future__ import annotations

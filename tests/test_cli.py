@@ -16,7 +16,7 @@ import pytest
 
 from checks import cli, files, report
 from checks.decision import Decision, Quantile, at_most
-from checks.exit_status import COMPLETED
+from checks.exit_status import COMPLETED, MEANING, ExitStatus
 from checks.gaussian_mixtures.controls import CONTROLS
 from checks.papers import PAPERS
 from checks.runner import ControlResult, PaperResult, RunResult
@@ -432,3 +432,10 @@ def test_constants_of_c_classes_print_the_monte_carlo_answer(capsys) -> None:
                           ("tv_m_constant", expected.tv_m)):
         assert answer[key] == constant.value and answer[f"{key}_error"] == constant.error > 0
     assert "Monte Carlo" in answer["method"]
+
+
+def test_the_readme_states_every_exit_status_as_the_code_does() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme[readme.index("**Exit status**"):readme.index("## The report")]
+    for status in ExitStatus:
+        assert f"| {int(status)} | {MEANING[status]} |" in table, status
