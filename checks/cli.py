@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -163,7 +164,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # a --scheduler that cannot be reached (or Dask missing) is bad input, found before the
     # report directory is claimed, a dry run included
     with contextlib.ExitStack() as stack:
-        executor = _executor(args.scheduler, 1, stack)
+        executor = _executor(args.scheduler, 1, stack, "debug" in args)
         if args.scheduler is not None:
             # a calibration cell checks its own code version where it runs; a run's checks
             # do not, so each call to the cluster is checked first
@@ -243,22 +244,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                              "(figures/)")
 
 
-def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack) -> Executor | None:
-    """Where checks run: a Dask cluster's executor at ``scheduler``, else ``jobs`` local
-    processes (None: this process); closed, with its Dask client, when ``stack`` is."""
+def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack,
+              debug: bool = False) -> Executor | None:
+    """Where checks run: a Dask cluster's executor at ``scheduler`` (its workers' code versions
+    checked first), else ``jobs`` local processes (None: this process); closed, with its Dask
+    client, when ``stack`` is.  ``debug``: leave Dask's own logging on."""
     if scheduler is None:
         return stack.enter_context(workers.processes(jobs))
     try:
         from distributed import Client
     except ImportError:
         raise ConfigError("scheduler", "needs Dask distributed: pip install 'icl-verify[dask]'") from None
+    if not debug:  # Dask logs a lost connection with its traceback: the exit status and one line tell it
+        for name in [*logging.root.manager.loggerDict, "distributed"]:
+            if name.split(".")[0] in ("distributed", "tornado"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     try:
         client = stack.enter_context(Client(scheduler, timeout=10))
+        reported = client.run(calibration.versions)
     except (OSError, TimeoutError, ValueError) as err:
         raise ConfigError("scheduler", f"cannot reach a Dask scheduler at {scheduler!r} "
-                                       f"({err})") from None
-    try:
-        reported = client.run(calibration.versions)
+                                       f"({' '.join(str(err).split())[:160]})") from None
     except Exception as err:  # a worker's own error, sent back: it cannot run icl-verify
         why = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
         raise ConfigError("scheduler", f"a worker of {scheduler!r} cannot run this icl-verify "
@@ -307,7 +313,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     todo = calibration.cells(args.claims, args.profile, seeds)
     with contextlib.ExitStack() as stack:
-        executor = _executor(args.scheduler, jobs, stack)
+        executor = _executor(args.scheduler, jobs, stack, "debug" in args)
         with Progress(sys.stderr) as progress:
             results, counts = calibration.sweep(todo, executor, args.cache, progress, args.records,
                                                 verify_cells=args.verify or 0)
