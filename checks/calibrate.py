@@ -13,12 +13,14 @@ both: then each draws its own instance, as paper B's K-exponent control does).
 * **Resumable.** With a cache directory every finished cell is stored by ``joblib.Memory``
   under a content address: its paper's code version (:func:`code_version`), the profile, the
   check and the seed.  joblib writes atomically, so a killed sweep leaves whole cells only, and
-  a restarted one recomputes nothing it had finished.  (On a cluster the directory must be one
-  that every worker and the client see.)
+  a restarted one recomputes nothing it had finished.  The entries are JSON, checked before
+  use (:mod:`checks.cache`): a cache on a shared disk can hold anything.  (On a cluster the
+  directory must be one that every worker and the client see.)
 * **Records.** A records file (JSON Lines, one finished cell per line, with its paper's code
   version) is the portable, committable form: a calibration can span sessions and machines by
   resuming from it, and two machines' files concatenate.  A cell's records are of one code
-  version only.
+  version only, and each is checked against its schema and its own outcomes
+  (:mod:`checks.records`); :func:`verify` recomputes some.
 * **Rates.** True claims: FAIL, INCONCLUSIVE and PASS counts and the false-FAIL rate's exact
   (Clopper-Pearson) one-sided 95% upper bound; controls: how often the expected verdict came
   and its exact one-sided 95% lower bound; whole runs: how many seeds were clean.
@@ -560,4 +562,7 @@ def table(summary: dict) -> str:
     done = summary.get("cells")
     if done:
         lines.append(f"cells: {done['computed']} computed, {done['cached']} reused (cache or records)")
+        if "verified" in done:
+            lines.append(f"verified: {done['verified']['cells']} recorded cells recomputed to their "
+                         f"records (chosen with SeedSequence entropy {done['verified']['entropy']})")
     return "\n".join(lines)
