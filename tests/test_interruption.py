@@ -49,7 +49,7 @@ def _assert_whole(target: Path) -> int:
     report = json.loads((target / "report.json").read_text())
     validate_report(report)
     assert json.loads((target / "config.json").read_text()) == report["config"]
-    stamp = f"Profile `smoke`, seed {report['config']['seed']}, generated {report['generated']}"
+    stamp = f"Profile <code>smoke</code>, seed {report['config']['seed']}, generated {report['generated']}"
     md, html = (target / "report.md").read_text(), (target / "report.html").read_text()
     assert stamp in md and report["generated"] in html
     named = re.findall(r"\(figures/([^)]+\.svg)\)", md)
