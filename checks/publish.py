@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from checks.files import UnsafeFile, atomic_write, open_lock, write_temporary
+from checks.files import UnsafeFile, atomic_write, open_lock, read_bytes, write_temporary
 from checks.interrupt import deferred
 from numerics.config import ConfigError
 
@@ -71,10 +71,15 @@ def _fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
+#: the largest JUnit file taken for one of the set's (a run's is a few kB per check)
+_MAX_JUNIT = 16 << 20
+
+
 def _is_junit_of_a_run(path: Path) -> bool:
-    """A JUnit file that an earlier run wrote into the set (:mod:`checks.junit`)."""
+    """A JUnit file that an earlier run wrote into the set (:mod:`checks.junit`): a regular file,
+    not too large to parse, that parses as one."""
     try:
-        root = ET.parse(path).getroot()
+        root = ET.fromstring(read_bytes(path, _MAX_JUNIT))
     except (ET.ParseError, OSError):
         return False
     suite = root.find("testsuite")
