@@ -5,9 +5,11 @@ coefficients were measured as the peak of numpy's allocations (``tracemalloc``) 
 up; ``tests/test_memory.py`` checks that each bounds the measured peak.  Measured per sample
 (bytes / 8): the c-class ray and its E[TV] 21 B c at d = 3, 212 B c at d = 30 (~7 d per
 class); binary E[TV] 48 at d = 3, 372 at d = 30 (~12 d); the full-matrix Newton minimiser
-3.4-5.3 d^2; the reduced quadrature at most 335 MiB (independent prior, d = 3, R = 1.5, N = 64:
-its 2e6-node rung, ~20 doubles per node, plus 16 MiB block arrays), whatever the setting, since
-it works in blocks; :data:`QUADRATURE` reserves 600 MiB for it.
+3.4-5.3 d^2; the c-class constants 4 d + 2 per draw and class of a chunk, and 16.7 per draw;
+the reduced quadrature at most 335 MiB (independent prior, d = 3, R = 1.5, N = 64: its
+2e6-node rung, ~20 doubles per node, plus 16 MiB block arrays), whatever the setting, since it
+works in blocks; :data:`QUADRATURE` reserves 600 MiB for it; the binary constants' quadrature
+at most 2.3 MiB (:data:`CONSTANTS`).
 """
 
 from __future__ import annotations
@@ -45,10 +47,26 @@ def full_minimizer(samples: int, d: int) -> int:
     return _DOUBLE * (samples * (4 * d * d + 20) + 6 * d**4)
 
 
-def prior(d: int) -> int:
+def prior(d: int, classes: int = 2) -> int:
     """A prior's covariances, their square roots and inverses, and the eigen-decomposition
-    workspace (measured: 6.0 d^2 doubles at d = 300, 1000)."""
-    return _DOUBLE * 7 * d * d
+    workspace (measured: 6.0 d^2 doubles at d = 300, 1000), and a c-class prior's per-class
+    norm scales and probabilities with their validation (4.13 c doubles at c = 1e5 .. 1e7)."""
+    return _DOUBLE * (7 * d * d + 5 * classes)
+
+
+def class_constants(draws: int, held: int, classes: int, d: int) -> int:
+    """The c-class constants by Monte Carlo (:func:`numerics.gaussian_mixtures.class_constants.
+    class_constants`) over ``draws`` tasks and queries, ``held`` of them at once (a chunk), and
+    the whitened copy of the prior it draws the means from.  Measured: a chunk's means and
+    projections take 4 d + 2 doubles per draw and class (d = 3, 30; c = 3 .. 2000), and the
+    per-draw integrands kept to the end 16.7 doubles per draw."""
+    return _DOUBLE * (held * classes * (4 * d + 4) + 17 * draws) + prior(d)
+
+
+#: the binary constants' quadrature (:mod:`numerics.gaussian_mixtures.constants`), whatever the
+#: setting: one task's exp-sinh nodes by the Laplace nodes of C_M's sqrt Q at a time (measured
+#: at most 2.3 MiB: antipodal and independent, d = 1 .. 400, R = 1 .. 1e8)
+CONSTANTS = 4 << 20
 
 
 #: the reduced quadrature, which works in blocks: its largest rung, rounded up

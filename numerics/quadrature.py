@@ -2,7 +2,7 @@
 
 Every rule returns ``(nodes, weights)`` with weights summing to one, i.e. it approximates
 an expectation ``E f(X) ~= sum_j w_j f(x_j)`` under the named law (:func:`half_normal_odd`
-excepted: its weights are for odd integrands).
+excepted: its weights are for odd integrands; and :func:`exp_sinh`, a rule for Lebesgue measure).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate, stats
 from scipy.linalg import eigh_tridiagonal
-from scipy.special import gammaln, roots_genlaguerre, roots_jacobi
+from scipy.special import roots_genlaguerre, roots_jacobi
 from scipy.stats import binom
 
 Rule = tuple[np.ndarray, np.ndarray]
@@ -30,11 +30,20 @@ def standard_normal(n: int) -> Rule:
 
 
 def chi_square(k: int, n: int) -> Rule:
-    """Generalised Gauss-Laguerre rule for chi-square with k degrees of freedom (k=0: 0)."""
+    """n-point Gauss rule for chi-square with k degrees of freedom (k = 0: the point 0).
+
+    Chi-square is 2 Y with Y ~ Gamma(k/2), whose orthogonal polynomials are the generalised
+    Laguerre polynomials of ``a = k/2 - 1``.  Golub-Welsch on their Jacobi matrix (diagonal
+    ``2i + a + 1``, off-diagonal ``sqrt(i (i + a))``): the nodes are its eigenvalues, the
+    weights the squared first components of its eigenvectors, which sum to one without the
+    normalising Gamma(k/2) (it overflows beyond k = 342).  Exact for polynomials of degree 2n-1.
+    """
     if k == 0:
         return point(0.0)
-    y, w = roots_genlaguerre(n, k / 2 - 1)
-    return 2 * y, w / math.exp(gammaln(k / 2))
+    a = k / 2 - 1
+    i = np.arange(n, dtype=float)
+    y, vecs = eigh_tridiagonal(2 * i + a + 1, np.sqrt(i[1:] * (i[1:] + a)))
+    return 2 * y, vecs[0] ** 2
 
 
 def half_normal_odd(n: int) -> Rule:
@@ -80,6 +89,22 @@ def binomial_fraction(n_trials: int, p: float, n: int) -> Rule:
     k = np.arange(n, dtype=float)
     z, vecs = eigh_tridiagonal(k * (1 - 2 * p) / sigma, np.sqrt(k[1:] * (n_trials - k[1:] + 1) / n_trials))
     return p + sigma / n_trials * z, vecs[0] ** 2
+
+
+def exp_sinh(step: float, reach: float = 5.0) -> Rule:
+    """The exp-sinh (double-exponential) rule for ``int_0^inf f(x) dx``: the trapezoid rule of
+    step ``step`` in t after ``x = exp((pi/2) sinh t)``, over ``|t| <= reach``.
+
+    The map makes both ends decay double-exponentially for any f between ``x^(-1+eps)`` at 0
+    and ``x^(-1-eps)`` at infinity (endpoint singularities and algebraic tails included), over
+    ``x`` from ``e^(-(pi/2) sinh reach)`` to its inverse (2e-51 .. 4e50 at reach 5).  At step
+    1/32 it integrates to ~1e-15 an integrand whose scale lies in 1e-2 .. 10, only to ~1e-6 at
+    1e-6 or 1e3: callers scale their variable.  Halving the step roughly squares the error.
+    A rule for Lebesgue measure on the half-line: the weights do not sum to one.
+    """
+    t = step * np.arange(-math.floor(reach / step), math.floor(reach / step) + 1)
+    x = np.exp(math.pi / 2 * np.sinh(t))
+    return x, step * math.pi / 2 * np.cosh(t) * x
 
 
 def tensor(*rules: Rule) -> tuple[list[np.ndarray], np.ndarray]:

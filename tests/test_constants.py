@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from checks import cli
 from numerics.gaussian_mixtures.class_constants import class_constants
 from numerics.gaussian_mixtures.constants import constants
 from numerics.gaussian_mixtures.priors import MixturePrior, TaskPrior
@@ -86,3 +87,50 @@ def test_two_classes_are_the_binary_independent_prior(case) -> None:
         exact, estimate = getattr(k, name), getattr(mc, name)
         z = (estimate.value - exact.value) / math.hypot(estimate.error, exact.error)
         assert abs(z) < stats.norm.ppf(1 - ALPHA / 2), (name, estimate, exact)
+
+
+#: issue 26: at these R a fixed Gauss-Hermite rule put g1 off by 100-300x and in the wrong sign
+#: (0.6 +- 1.8 at R = 10 for -0.00227), and its error estimate did not cover the miss
+LARGE_R = [3.0, 5.0, 7.0, 10.0]
+RICHARDSON_N = (4096, 8192, 16384)
+
+
+@pytest.mark.parametrize("big_r", LARGE_R)
+def test_g1_at_large_r_is_the_richardson_limit(big_r: float) -> None:
+    """g1 against ``2 x(16384) - x(8192)``, ``x(N) = N (alpha(N) - 2)`` from the reduced
+    quadrature (SPEC §C.2), which shares nothing with the constants' quadrature.
+
+    Tolerance: g1's stated error plus the reference's two errors, both measured here.  Its
+    truncation: the remainder is O(1/N^2), so the limit from (8192, 16384) is off by about a third
+    of its change from (4096, 8192); the change itself is taken (measured 1.8e-9 at R = 3 down to
+    2.7e-12 at R = 10, 1e-8 .. 1e-9 of |g1|).  Its quadrature: 2 x(2N) - x(N) carries 3 N times
+    alpha's error, each at least alpha's rounding (2 eps near 2).  Both together must stay below
+    1e-6 of |g1|, so that the reference would catch an error far smaller than issue 26's.
+    The independent prior is checked at large R against nested QUADPACK instead
+    (tests/test_constants_extreme.py): its reduced quadrature takes ~65 s per N at R = 3 and
+    resolves alpha there only to ~1e-6."""
+    prior = TaskPrior(d=3, snr=big_r)
+    k = constants(prior)
+    stars = {n: alpha_star(prior, n, rtol=1e-13) for n in RICHARDSON_N}
+    x = {n: n * (star.alpha - 2) for n, star in stars.items()}
+    coarse = 2 * x[RICHARDSON_N[1]] - x[RICHARDSON_N[0]]
+    reference = 2 * x[RICHARDSON_N[2]] - x[RICHARDSON_N[1]]
+    alpha_error = max(max(star.error for star in stars.values()), 4 * np.finfo(float).eps)
+    quadrature = 3 * RICHARDSON_N[2] * alpha_error
+    reference_error = abs(reference - coarse) + quadrature
+    assert reference_error <= 1e-6 * abs(k.g1.value)
+    assert abs(k.g1.value - reference) <= k.g1.error + reference_error, (k.g1, reference, reference_error)
+
+
+@pytest.mark.parametrize("snr,status", [("30", 0), ("1e8", 2)])
+def test_large_r_answers_or_refuses_in_one_line(snr: str, status: int, capsys) -> None:
+    """R = 30: C_N ~ 1e-202 and C_M ~ 1e-198 are still doubles, and answered; R = 1e8: they are
+    ~10^-2.2e15, refused in one line that says so (no traceback: issue 26 crashed with status 4)."""
+    assert cli.main(["constants", "--d", "3", "--snr", snr]) == status
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    if status == 0:
+        assert not err and len(out.strip().splitlines()) == 4
+    else:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "below" in lines[0] and "C_N" in lines[0] and "C_M" in lines[0]

@@ -24,8 +24,8 @@ from checks.report import to_json
 from checks.terminal import plus_minus
 from numerics import memory
 from numerics.config import MAX_PROMPT_LENGTH, ConfigError, NotComputable
-from numerics.gaussian_mixtures.class_constants import class_constants
-from numerics.gaussian_mixtures.constants import constants
+from numerics.gaussian_mixtures.class_constants import chunk_draws, class_constants
+from numerics.gaussian_mixtures.constants import Constant, constants
 from numerics.gaussian_mixtures.estimators import MIN_SAMPLES
 from numerics.gaussian_mixtures.minimizer import min_full_matrix_draws, require_full_matrix_draws
 from numerics.gaussian_mixtures.priors import PRIOR_KINDS, MixturePrior, TaskPrior
@@ -87,61 +87,78 @@ def add_commands(sub: argparse._SubParsersAction) -> dict[str, Callable[[argpars
 
 
 def _prior(args: argparse.Namespace) -> TaskPrior | MixturePrior:
+    """The setting's prior, built only once the options are checked and the memory the command
+    will need (:func:`_check_resources`) is found to fit: a c-class prior's own vectors are
+    O(c), its covariances O(d^2)."""
+    if args.d < 1:
+        raise ConfigError("d", f"must be >= 1, got {args.d}")
     if args.classes < 2:
         raise ConfigError("classes", f"must be >= 2, got {args.classes}")
     if args.classes > 2:
-        return _mixture(args)
-    return TaskPrior(d=args.d, kind=args.prior or "antipodal", snr=args.snr, cov=_cov(args),
+        _check_mixture_options(args)
+    _check_resources(args)
+    cov = None if args.cov_diag is None else _cov(args)
+    if args.classes > 2:
+        return MixturePrior(d=args.d, classes=args.classes, snr=args.snr, cov=cov)
+    return TaskPrior(d=args.d, kind=args.prior or "antipodal", snr=args.snr, cov=cov,
                      minus_scale=args.minus_scale, p_plus=args.p_plus)
 
 
-def _mixture(args: argparse.Namespace) -> MixturePrior:
+def _check_mixture_options(args: argparse.Namespace) -> None:
     if (args.prior or "independent") != "independent":
         raise ConfigError("prior", f"c > 2 classes use the independent prior, got {args.prior!r}")
     for flag, value, default in (("minus_scale", args.minus_scale, 1.0), ("p_plus", args.p_plus, 0.5)):
         if value != default:
             raise ConfigError(flag, "applies to the binary model only (c = 2)")
-    return MixturePrior(d=args.d, classes=args.classes, snr=args.snr, cov=_cov(args))
 
 
-def _cov(args: argparse.Namespace) -> np.ndarray | None:
-    """The covariance from --cov-diag (None: the identity), after checking --d and that its
-    d x d matrices fit in memory."""
-    if args.d < 1:
-        raise ConfigError("d", f"must be >= 1, got {args.d}")
-    matrices = memory.prior(args.d) + (memory.matrix_output(args.d) if args.command == "minimizer" else 0)
-    memory.require_fixed(matrices, args.max_memory, "d", f"d = {args.d} (its d x d matrices)")
-    if args.cov_diag is None:
-        return None
+def _cov(args: argparse.Namespace) -> np.ndarray:
+    """The covariance diag(--cov-diag)."""
     if len(args.cov_diag) != args.d:
         raise ConfigError("cov", f"needs {args.d} values, got {len(args.cov_diag)}")
     return np.diag(args.cov_diag)
 
 
-def _check_resources(args: argparse.Namespace, prior: TaskPrior | MixturePrior) -> None:
-    """--samples and the memory the command will need (:mod:`numerics.memory`), before any of it
-    is allocated; what does not fit is refused naming the option to change."""
+def _require_min_samples(args: argparse.Namespace) -> None:
     if args.samples < MIN_SAMPLES:
         raise ConfigError("samples", f"must be >= {MIN_SAMPLES} (fewer draws give no trustworthy "
                                      f"error estimate), got {args.samples}")
-    d = prior.d
-    fixed = memory.prior(d) + (memory.matrix_output(d) if args.command == "minimizer" else 0)
+
+
+def _check_resources(args: argparse.Namespace) -> None:
+    """--samples and the memory the command will need (:mod:`numerics.memory`), from the options
+    alone, before any of it is allocated; what does not fit is refused naming the option to
+    change."""
+    d, c = args.d, args.classes
+    mixture = c > 2
+    memory.require_fixed(memory.prior(d), args.max_memory, "d", f"d = {d} (its d x d matrices)")
+    fixed = memory.prior(d, c) + (memory.matrix_output(d) if args.command == "minimizer" else 0)
+    field, what = ("classes", f"d = {d}, c = {c}") if mixture else ("d", f"d = {d}")
+    if args.command == "constants":
+        if not mixture:  # quadrature: no draws
+            memory.require_fixed(fixed + memory.CONSTANTS, args.max_memory, field, what)
+            return
+        _require_min_samples(args)
+        held = memory.class_constants(0, min(args.samples, chunk_draws(c)), c, d)
+        memory.require_draws(fixed + held, memory.class_constants(1, 0, c, d), args.samples, args.max_memory,
+                             field, what, MIN_SAMPLES)
+        return
+    _require_min_samples(args)
     finite = not math.isinf(args.N)
     full = False  # W* by full-matrix Monte Carlo
-    if isinstance(prior, MixturePrior):
-        per_draw = memory.class_ray(1, prior.classes, d) if finite or args.command == "tv" else 0
+    if mixture:
+        per_draw = memory.class_ray(1, c, d) if finite or args.command == "tv" else 0
     else:
-        fixed += memory.QUADRATURE if prior.invariant and finite else 0
-        full = not prior.invariant
+        invariant = PRIOR_KINDS[args.prior or "antipodal"].invariant
+        fixed += memory.QUADRATURE if invariant and finite else 0
+        full = not invariant
         if full:  # before the memory, whose advice must name a count that is accepted
             require_full_matrix_draws(d, args.samples)
         # the Newton minimiser's d^4 Hessian work is paid once, its d^2 per draw
         fixed += memory.full_minimizer(0, d) if full else 0
         train = memory.full_minimizer(1, d) - memory.full_minimizer(0, d) if full else 0
         per_draw = max(train, memory.prompts(1, d) if args.command == "tv" else 0)
-    memory.require_draws(fixed, per_draw, args.samples, args.max_memory,
-                         "classes" if isinstance(prior, MixturePrior) else "d",
-                         f"d = {d}" + (f", c = {prior.classes}" if isinstance(prior, MixturePrior) else ""),
+    memory.require_draws(fixed, per_draw, args.samples, args.max_memory, field, what,
                          min_full_matrix_draws(d) if full else MIN_SAMPLES)
 
 
@@ -163,7 +180,6 @@ def _length(n: float) -> str:
 
 def _cmd_minimizer(args: argparse.Namespace) -> int:
     prior = _prior(args)
-    _check_resources(args, prior)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
     star = trained_weights(prior, args.N, rng, train_size=args.samples)
     if args.json:
@@ -185,7 +201,6 @@ def _cmd_minimizer(args: argparse.Namespace) -> int:
 
 def _cmd_tv(args: argparse.Namespace) -> int:
     prior = _prior(args)
-    _check_resources(args, prior)
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
     est = expected_tv(prior, args.N, args.M, rng, size=args.samples)
     if args.json:
@@ -204,8 +219,6 @@ def _cmd_constants(args: argparse.Namespace) -> int:
         raise NotComputable("setting", "the constants are derived for the paper's law (equal norms, "
                                        "balanced classes, an invariant prior): not for this one")
     if isinstance(prior, MixturePrior):
-        if args.samples < MIN_SAMPLES:
-            raise ConfigError("samples", f"must be >= {MIN_SAMPLES}, got {args.samples}")
         k = class_constants(prior, np.random.default_rng(np.random.SeedSequence(args.seed)), args.samples)
         method = f"Monte Carlo over {args.samples} tasks and queries at N = inf (standard errors)"
         alpha_inf = prior.classes
@@ -222,7 +235,16 @@ def _cmd_constants(args: argparse.Namespace) -> int:
         print(to_json(answer))
         return 0
     print(f"asymptotic constants for the {_describe_setting(prior)} (independent of Lambda; {method}):")
-    print(f"  g1   (alpha(N) = {alpha_inf} + g1/N + ...)   = {plus_minus(k.g1.value, k.g1.error)}")
-    print(f"  C_N  (N E[TV](N, M = inf) -> C_N)         = {plus_minus(k.tv_n.value, k.tv_n.error)}")
-    print(f"  C_M  (sqrt(M) E[TV](N = inf, M) -> C_M)  = {plus_minus(k.tv_m.value, k.tv_m.error)}")
+    print(f"  g1   (alpha(N) = {alpha_inf} + g1/N + ...)   = {_constant(k.g1)}")
+    print(f"  C_N  (N E[TV](N, M = inf) -> C_N)         = {_constant(k.tv_n)}")
+    print(f"  C_M  (sqrt(M) E[TV](N = inf, M) -> C_M)  = {_constant(k.tv_m)}")
     return 0
+
+
+def _constant(k: Constant) -> str:
+    """``value ± error``; from 1e15 up (g1 ~ -R^4 for the independent prior at large R, ~ 1/R^2
+    as R -> 0) to 12 significant digits, which :func:`checks.terminal.plus_minus` does not reach
+    (it would ask for a negative number of decimals)."""
+    if abs(k.value) < 1e15:
+        return plus_minus(k.value, k.error)
+    return f"{k.value:.12g} ± {k.error:.2g}"

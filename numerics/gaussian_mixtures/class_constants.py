@@ -20,8 +20,14 @@ import numpy as np
 from numerics.gaussian_mixtures.constants import Constant, Constants
 from numerics.gaussian_mixtures.priors import MixturePrior
 
-#: draws per chunk times c: bounds the (chunk, c) arrays at 16 MB each
+#: draws per chunk times c: bounds the (chunk, c) arrays at 16 MB each (the (chunk, c, d)
+#: means at 16 d MB: :func:`numerics.memory.class_constants`)
 CHUNK_ELEMENTS = 2_000_000
+
+
+def chunk_draws(classes: int) -> int:
+    """Draws held at once by :func:`class_constants`: :data:`CHUNK_ELEMENTS` / c, at least one."""
+    return max(1, CHUNK_ELEMENTS // classes)
 
 
 def integrands(m: np.ndarray, w2: np.ndarray) -> dict[str, np.ndarray]:
@@ -77,7 +83,7 @@ def class_constants(prior: MixturePrior, rng: np.random.Generator, size: int) ->
         raise ValueError("prior: the constants are derived for the paper's law only (equal norms, "
                          "uniform class prior, test covariance = training covariance)")
     c = prior.classes
-    chunk = max(1, CHUNK_ELEMENTS // c)
+    chunk = chunk_draws(c)
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, size, chunk):
         values = integrands(*projections(prior, rng, min(chunk, size - start)))

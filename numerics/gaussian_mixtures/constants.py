@@ -1,34 +1,64 @@
-"""The asymptotic constants of paper A's binary claims by quadrature (issue 13):
-``g1`` in ``alpha(N) = 2 + g1/N + O(1/N^2)`` (:mod:`numerics.gaussian_mixtures.asymptotics`),
-``C_N = lim N E[TV](N, M = inf)`` and ``C_M = lim sqrt(M) E[TV](N = inf, M)``
-(:mod:`theory.gaussian_mixtures.tv_constants` derives the integrands).
+"""The asymptotic constants of paper A's binary claims by quadrature (issue 13, SPEC §A.5):
+``g1`` in ``alpha(N) = 2 + g1/N + O(1/N^2)``, ``C_N = lim N E[TV](N, M = inf)`` and
+``C_M = lim sqrt(M) E[TV](N = inf, M)``, with
+(:mod:`theory.gaussian_mixtures.tv_constants`)
 
-Whitened, in the plane of the means (``mu_plus = R e1``, ``mu_minus = R (c e1 + s e2)``, c from
-the prior's angle rule): given (c, y), ``X0 = y m^T (mu_y + z)`` is normal with mean
-``y m^T mu_y`` and standard deviation ``|m|``, so C_N's integrand ``|X0| sigma'(2 X0)`` (a kink
-at 0) is integrated in one dimension with the kink as a breakpoint (``scipy.integrate.quad``);
-C_M's ``sqrt(Q) sigma'(2 X0)`` is smooth and runs on a Gauss-Hermite tensor in (z1, z2) with a
-generalised Gauss-Laguerre rule for the chi-square of the d - 2 components off the plane.
-Each constant's error is the difference between two resolutions.  None depends on Lambda:
-TV and alpha are invariant under whitening (SPEC §C.2).
+    C_N = |g1| E[|X0| sigma'(2 X0)],     C_M = 2 sqrt(2/pi) E[sqrt(Q) sigma'(2 X0)].
+
+Both are expectations of an even function of X0 times ``sigma'(2 X0)``, so the tilt (T) of
+:mod:`numerics.gaussian_mixtures.asymptotics` turns them into ``e^(-M/2)/4`` times
+expectations over ``Z ~ N(0, M)`` against sech Z, on the same task nodes and exp-sinh rule as
+g1, with ``|X0| = sqrt(M) |a|`` and ``E[sqrt Q | X0] = root(a)``, ``a = X0 / sqrt(M)``:
+
+    root(a) = E sqrt(a^2 + V),   V = (1 + P) w_b^2 + r   (V = 0 at d = 1),
+
+from ``sqrt(x) = (1 / (2 sqrt(pi))) int_0^inf (1 - e^(-t x)) t^(-3/2) dt`` and the Laplace
+transform ``E e^(-t V) = (1 + 2 kappa t)^(-1/2) exp(-kappa t P / (1 + 2 kappa t))
+(1 + 2t)^(-(d-2)/2)``, ``kappa = 1 + P``: one more exp-sinh integral, in ``t (a^2 + K)``
+(``E[V] = K``), with ``1 - e^(...)`` as ``-expm1`` so that small t keeps its digits.
+
+Each constant is computed at two resolutions (:data:`~numerics.gaussian_mixtures.asymptotics.COARSE`,
+``FINE``); the fine value is reported, with the difference as its error, at least
+:data:`ROUNDING` of the scale of its terms.  None depends on Lambda: TV and alpha are invariant
+under whitening (SPEC §C.2).  C_N and C_M carry the factor ``e^(-M/2)``, ``e^(-R^2/2)`` for the
+antipodal prior: beyond R ~ 37 they are below the smallest double and are refused, naming
+their size (:func:`constants`).
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate
 
 from numerics import quadrature as qr
-from numerics.gaussian_mixtures.asymptotics import g1
+from numerics.config import NotComputable
+from numerics.gaussian_mixtures.asymptotics import (
+    COARSE,
+    FINE,
+    G1Sums,
+    Resolution,
+    Tasks,
+    g1_sums,
+    sech_rule,
+    tasks,
+)
 from numerics.gaussian_mixtures.priors import TaskPrior
-from theory.gaussian_mixtures.tv_constants import integrands
 
-#: the relative error the adaptive quadratures are asked for (1e-13 each, nested), stated as
-#: a floor under every error estimate
-QUAD_RTOL = 1e-11
+#: the rounding floor under every error estimate, relative to the scale of a constant's terms
+#: (besides the rounding of the log-space weights, which is added where it applies).  Measured:
+#: against the references of tests/test_constants_extreme.py (40-90 digit mpmath and nested
+#: QUADPACK on the expectations as written; antipodal d = 1..8, R = 0.1..30; independent
+#: d = 1..4, R = 1..10) the fine resolution's actual error was at most 5e-15 of the value
+ROUNDING = 1e-13
+#: the largest relative difference between the two resolutions at which a constant is still
+#: reported; beyond it the setting is refused as unresolved.  The coarse rule's error is about
+#: the square root of the fine one's, so at 1e-8 their difference still bounds the fine error
+#: with room to spare; over antipodal d = 1..400 and independent d = 1..400 at R = 1e-3..1e8 the
+#: largest difference measured was 8.3e-12 (g1, antipodal, d = 2, R = 3)
+RESOLUTION_RTOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -46,97 +76,124 @@ class Constants:
     tv_m: Constant
 
 
-def _angles(prior: TaskPrior, n_angle: int) -> tuple[np.ndarray, np.ndarray]:
-    return qr.point(-1.0) if prior.kind == "antipodal" else qr.cos_angle(prior.d, n_angle)
+@dataclass(frozen=True)
+class _Scaled:
+    """``exp(log_scale) * value``, value > 0, with the relative rounding of its task weights."""
+
+    log_scale: float
+    value: float
+    weight_rounding: float
+
+    def log(self) -> float:
+        return self.log_scale + math.log(self.value)
+
+    def times(self, factor: float) -> _Scaled:
+        return _Scaled(self.log_scale + math.log(factor), self.value, self.weight_rounding)
 
 
-def _plane(c: float, big_r: float) -> tuple[np.ndarray, np.ndarray]:
-    s = np.sqrt(max(1 - c * c, 0.0))
-    return np.array([big_r, 0.0]), np.array([big_r * c, big_r * s])
+def _root(a: np.ndarray, p2: float, d: int, step: float) -> np.ndarray:
+    """``E sqrt(a^2 + V)`` per entry of a (module docstring); d = 1: |a|."""
+    if d == 1:
+        return np.abs(a)
+    x, w = qr.exp_sinh(step)
+    kappa, k = 1 + p2, d - 2
+    mean_q = (a * a + (1 + p2) ** 2 + k)[:, None]  # E[a^2 + V] = a^2 + K
+    t = x[None, :] / mean_q
+    log_laplace = (-t * (a * a)[:, None] - 0.5 * np.log1p(2 * kappa * t)
+                   - kappa * t * p2 / (1 + 2 * kappa * t) - k / 2 * np.log1p(2 * t))
+    # int (1 - e^(-t x)) t^(-3/2) dt in t = x' / mean_q: a factor sqrt(mean_q)
+    return np.sqrt(mean_q[:, 0]) * ((-np.expm1(log_laplace) * x ** -1.5) @ w) / (2 * math.sqrt(math.pi))
 
 
-def tv_n_integral(prior: TaskPrior, n_angle: int = 64) -> float:
-    """``E[|X0| sigma'(2 X0)]`` (C_N = |g1| times this)."""
-    f_n, _ = integrands()
-    cs, wc = _angles(prior, n_angle)
-    total = 0.0
-    for c, weight in zip(cs, wc, strict=True):
-        mp, mm = _plane(float(c), prior.snr)
-        m = (mp - mm) / 2
-        if not np.any(m):  # mu_plus = mu_minus (d = 1, angle 0): X0 = 0, and so is |X0| sigma'
+def tv_sums(t: Tasks, res: Resolution) -> tuple[_Scaled, _Scaled]:
+    """``E[|X0| sigma'(2 X0)]`` (C_N / |g1|) and C_M, in log space (module docstring)."""
+    n_part, m_part = np.zeros(t.m2.size), np.zeros(t.m2.size)
+    for i, (m2, p2) in enumerate(zip(t.m2, t.p2, strict=True)):
+        if m2 == 0:  # X0 = 0 (d = 1, theta = 0): sigma'(0) = 1/4, E sqrt Q = sqrt(1 + P) E|w_b|
+            mean = math.sqrt(p2)
+            folded = mean * math.erf(mean / math.sqrt(2)) + math.sqrt(2 / math.pi) * math.exp(-p2 / 2)
+            m_part[i] = 2 * math.sqrt(2 / math.pi) * math.sqrt(1 + p2) * folded
             continue
-        for y, mu in ((1.0, mp), (-1.0, mm)):
-            total += weight * 0.5 * qr.normal_expectation(lambda x: float(f_n(x)), y * m @ mu,
-                                                        float(np.linalg.norm(m)))
-    return total
+        a, w = sech_rule(float(m2), res.step)
+        n_part[i] = math.sqrt(m2) * (w @ a)
+        m_part[i] = 2 * math.sqrt(2 / math.pi) * (w @ _root(a, float(p2), t.d, res.step))
+    log_tilt = t.log_tilt()
+    out = []
+    for part in (n_part, m_part):
+        with np.errstate(divide="ignore"):
+            logs = log_tilt + np.log(part)
+        top = float(logs.max())
+        out.append(_Scaled(top, float(np.exp(logs - top).sum()), t.weight_rounding()))
+    return out[0], out[1]
 
 
-def _root_mean(a: float, mean_b: float, kappa: float, k: int) -> float:
-    """``E sqrt(a^2 + kappa w_b^2 + r)``, ``w_b ~ N(mean_b, 1)``, ``r ~ chi-square(k)``, from
-    ``sqrt(x) = (1 / (2 sqrt(pi))) int_0^inf (1 - e^(-t x)) t^(-3/2) dt`` and the Laplace
-    transform of ``kappa w_b^2 + r``: one smooth integral (``t = s^2``)."""
-    def integrand(s: float) -> float:
-        t = s * s
-        laplace = ((1 + 2 * kappa * t) ** -0.5 * np.exp(-kappa * t * mean_b**2 / (1 + 2 * kappa * t))
-                   * (1 + 2 * t) ** (-k / 2))
-        if s == 0:  # the limit s -> 0: 2 E[a^2 + kappa w_b^2 + r]
-            return 2 * (a * a + kappa * (1 + mean_b**2) + k)
-        return 2 * (1 - np.exp(-t * a * a) * laplace) / (s * s)
-    value = integrate.quad(integrand, 0, np.inf, epsabs=1e-15, epsrel=1e-13, limit=400)[0]
-    return value / (2 * np.sqrt(np.pi))
-
-
-def tv_m_constant(prior: TaskPrior, n_angle: int = 64) -> float:
-    """``C_M = 2 sqrt(2/pi) E[sqrt(Q) sigma'(2 X0)]`` (Q of :mod:`theory.gaussian_mixtures.expansion`).
-
-    In plane coordinates along ``m`` and ``mu_plus + mu_minus`` (orthogonal: equal norms),
-    ``X0 = y |m| w_a`` and ``Q = w_a^2 + kappa w_b^2 + r`` with ``kappa = 1 + |mu_plus +
-    mu_minus|^2 / 4``, ``r ~ chi-square(d - 2)``: the expectation over (w_b, r) is
-    :func:`_root_mean`, the one over w_a a quadrature with a breakpoint at 0 (d = 1: |w_a|)."""
-    _, f_m = integrands()
-    cs, wc = _angles(prior, n_angle)
-    d = prior.d
-    total = 0.0
-    for c, weight in zip(cs, wc, strict=True):
-        mp, mm = _plane(float(c), prior.snr)
-        m, plus = (mp - mm) / 2, (mp + mm) / 2
-        norm_m, norm_plus = float(np.linalg.norm(m)), float(np.linalg.norm(plus))
-        # m = 0 only at d = 1 with mu_plus = mu_minus: then w lies along mu_plus + mu_minus
-        e_a = m / norm_m if norm_m > 0 else plus / norm_plus
-        e_b = plus / norm_plus if norm_plus > 0 else np.array([-e_a[1], e_a[0]])
-        kappa = 1 + norm_plus**2
-        for y, mu in ((1.0, mp), (-1.0, mm)):
-            k = max(d - 2, 0) if d >= 2 else 0
-            mean_b = float(e_b @ mu) if d >= 2 else 0.0
-            scale = kappa if d >= 2 else 0.0
-            # d = 1: w = w_a e_a and Q = (1 + (plus . e_a)^2) w_a^2
-            line = math.sqrt(1 + float(plus @ e_a) ** 2)
-
-            def f(a: float, y: float = y, mean_b: float = mean_b, scale: float = scale, k: int = k,
-                  norm_m: float = norm_m, line: float = line) -> float:
-                root = _root_mean(a, mean_b, scale, k) if (scale or k) else line * abs(a)
-                return float(f_m(y * norm_m * a, root**2))
-
-            total += weight * 0.5 * qr.normal_expectation(f, float(e_a @ mu), 1.0)
-    return total
+#: the smallest value reported: its error (>= ROUNDING of it) is still a normal double
+SMALLEST = sys.float_info.min / ROUNDING
 
 
 def constants(prior: TaskPrior) -> Constants:
-    """g1, C_N and C_M for a binary prior under the paper's assumptions, each with the
-    difference between two quadrature resolutions as its error."""
+    """g1, C_N and C_M for a binary prior under the paper's assumptions, each at the fine
+    resolution with the difference from the coarse one as its error.
+
+    Refused (:class:`NotComputable`) where the two resolutions differ by more than
+    :data:`RESOLUTION_RTOL` of a constant's scale, where g1 is beyond double precision (it
+    grows like e^(R^2/2) for the independent prior at d = 1, like 1/R^2 as R -> 0), and where
+    C_N or C_M is below :data:`SMALLEST` (the reason gives their size, and g1).
+    """
     if not prior.satisfies_paper_assumptions or not prior.invariant:
         raise ValueError("prior: the constants are derived for the paper's invariant law only")
-    fine, coarse = g1(prior, 160, 64), g1(prior, 120, 48)
-    n_fine, n_coarse = tv_n_integral(prior, 32), tv_n_integral(prior, 24)
-    m_fine, m_coarse = tv_m_constant(prior, 24), tv_m_constant(prior, 16)
+    if prior.snr**2 < sys.float_info.min:
+        raise NotComputable("setting", f"R = {prior.snr:g}: |m|^2 = R^2 is below the smallest double")
+    where = f"R = {prior.snr:g}, d = {prior.d}, {prior.kind} prior"
+    runs = []
+    for res in (COARSE, FINE):
+        nodes = tasks(prior, res.n_angle)
+        runs.append((g1_sums(nodes, res), *tv_sums(nodes, res)))
+    (g_coarse, n_coarse, m_coarse), (g_fine, n_fine, m_fine) = runs
+    g1 = _g1_constant(g_coarse, g_fine, where)
+    m_const = _tv_constant("C_M", m_coarse, m_fine, where)
+    n_const = _tv_constant("C_N", n_coarse, n_fine, where, g1)
+    small = [f"{name} = 10^{x.log() / math.log(10):.10g}" for name, x, c in
+             (("C_N", n_fine.times(abs(g1.value)), n_const), ("C_M", m_fine, m_const)) if c is None]
+    if small:
+        raise NotComputable("setting", f"{' and '.join(small)} {'are' if len(small) > 1 else 'is'} below "
+                                       f"{SMALLEST:.2g}, the smallest value whose error is a normal "
+                                       f"double, at {where}, so no answer is printed "
+                                       f"(g1 = {g1.value:.12g} ± {g1.error:.2g})")
+    return Constants(g1, n_const, m_const)
 
-    if not all(np.isfinite(v) for v in (fine, coarse, n_fine, n_coarse, m_fine, m_coarse)):
-        raise ArithmeticError(f"constants: a quadrature gave a non-finite value for {prior.describe()}")
 
-    def error(a: float, b: float) -> float:
-        # the resolutions' difference, at least the nested adaptive quadratures' tolerance
-        return max(abs(a - b), QUAD_RTOL * abs(a))
+def _g1_constant(coarse: G1Sums, fine: G1Sums, where: str) -> Constant:
+    if not math.isfinite(fine.g1) or fine.denominator <= 0:
+        raise NotComputable("setting", f"g1 is beyond double precision at {where} (its denominator "
+                                       "E[X0^2 sigma'(2 X0)] underflows against its numerator)")
+    # g1 = -2 num / den: its rounding scale has the numerator's integrand in absolute value
+    scale = 2 * fine.abs_numerator / fine.denominator
+    difference = abs(fine.g1 - coarse.g1)
+    if difference > RESOLUTION_RTOL * scale:
+        raise NotComputable("setting", f"g1 is not resolved at {where}: two resolutions give "
+                                       f"{fine.g1:.12g} and {coarse.g1:.12g}")
+    return Constant(fine.g1, max(difference, (ROUNDING + fine.weight_rounding) * scale))
 
-    tv_n = abs(fine) * n_fine
-    return Constants(Constant(fine, error(fine, coarse)), Constant(tv_n, error(tv_n, abs(coarse) * n_coarse)),
-                     Constant(m_fine, error(m_fine, m_coarse)))
+
+def _tv_constant(name: str, coarse: _Scaled, fine: _Scaled, where: str, g1: Constant | None = None
+                 ) -> Constant | None:
+    """The constant, or None where it is below :data:`SMALLEST`.  Its relative error is the
+    resolutions' difference, at least :data:`ROUNDING` plus the rounding of its task weights and
+    of its log, which ``exp`` turns into ``eps |log|`` (6e-14 at R = 30); with g1 (C_N = |g1|
+    times the sums) g1's relative error is added."""
+    ratio = math.exp(coarse.log_scale - fine.log_scale) * coarse.value / fine.value
+    relative = abs(ratio - 1)
+    if relative > RESOLUTION_RTOL:
+        raise NotComputable("setting", f"{name} is not resolved at {where}: two resolutions differ "
+                                       f"by {relative:.2g} of it")
+    if g1 is not None:
+        fine = fine.times(abs(g1.value))
+    log_rounding = 2 * np.finfo(float).eps * abs(fine.log())
+    relative = max(relative, ROUNDING + fine.weight_rounding + log_rounding)
+    if g1 is not None:
+        relative += g1.error / abs(g1.value)
+    if fine.log() < math.log(SMALLEST):
+        return None
+    value = math.exp(fine.log())
+    return Constant(value, relative * value)

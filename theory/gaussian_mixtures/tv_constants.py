@@ -16,7 +16,8 @@ Bayes log-odds ``2 m^T w`` (``m = (mu_plus - mu_minus)/2``; ``u = m^T w``, so th
       C_M = lim sqrt(M) E[TV] = 2 sqrt(2/pi) E[sqrt(Q) sigma'(2 X0)].
 
 :func:`integrands` derives both integrands with sympy and lambdifies them;
-:mod:`numerics.gaussian_mixtures.constants` integrates them.
+:mod:`numerics.gaussian_mixtures.constants` integrates their tilted form (sigma'(2 X0) against
+N(0, M) in place of N(M, M)), and tests/test_constants_extreme.py checks it against them.
 """
 
 from __future__ import annotations
