@@ -3,8 +3,10 @@ the finite-N and finite-M numerics they are limits of: Richardson-extrapolated
 ``N (alpha(N) - 2)`` (the reduced quadrature), ``N E[TV](N, M = inf)`` and ``sqrt(M)
 E[TV](N = inf, M)`` (Monte Carlo on common random numbers; z-tests at alpha = 1e-3; with
 2e5 draws the extrapolations' relative standard errors are 0.11% for C_N and 0.28% for C_M
-at d = 3, so an error of 0.4% (1%) in a constant is detected).  The independent prior's
-constants take 13 s of quadrature: it is checked against g1's extrapolation only."""
+at d = 3, so an error of 0.4% (1%) in a constant is detected).  The independent prior is
+checked here against g1's extrapolation and the c = 2 Monte Carlo, and at large R against
+nested QUADPACK in tests/test_constants_extreme.py, which also holds the high-precision
+references over R."""
 
 from __future__ import annotations
 

@@ -71,8 +71,8 @@ _G1 = sp.lambdify((_SUM, expansion.E_X0sq_h2),
 
 #: the angle window's drop in log.  Beyond its edges the envelope is below e^-80 of its peak,
 #: and the task factors it leaves out grow away from the peak at most like M^2 (the numerator's
-#: Z^4 / M^2 term; P^2 only falls as theta grows): by (80 / (d - 2))^2 < e^9 at the far edge
-#: when R is large, so the mass left out is below e^-70 of the total
+#: Z^4 / M^2 term; P^2 only falls as theta grows): by at most (80 / max(d - 2, 1))^2 < e^9 at
+#: the far edge when R is large, so the mass left out is below e^-70 of the total
 WINDOW_DROP = 80.0
 #: bisection steps for each end of the window (in log u, u = sin^2(theta/2)): 1e-300 .. 1 in
 #: 2^-100 of its log range

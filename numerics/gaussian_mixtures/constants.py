@@ -17,10 +17,11 @@ transform ``E e^(-t V) = (1 + 2 kappa t)^(-1/2) exp(-kappa t P / (1 + 2 kappa t)
 (1 + 2t)^(-(d-2)/2)``, ``kappa = 1 + P``: one more exp-sinh integral, in ``t (a^2 + K)``
 (``E[V] = K``), with ``1 - e^(...)`` as ``-expm1`` so that small t keeps its digits.
 
-Each constant is computed at two resolutions (:data:`~numerics.gaussian_mixtures.asymptotics.COARSE`,
-``FINE``); the fine value is reported, with the difference as its error, at least
-:data:`ROUNDING` of the scale of its terms.  None depends on Lambda: TV and alpha are invariant
-under whitening (SPEC §C.2).  C_N and C_M carry the factor ``e^(-M/2)``, ``e^(-R^2/2)`` for the
+Each constant is computed at two resolutions
+(:data:`~numerics.gaussian_mixtures.asymptotics.COARSE`, ``FINE``); the fine value is reported,
+with the difference as its error, at least :data:`ROUNDING` of the scale of its terms plus the
+rounding of its log-space weights.  None depends on Lambda: TV and alpha are invariant under
+whitening (SPEC §C.2).  C_N and C_M carry the factor ``e^(-M/2)``, ``e^(-R^2/2)`` for the
 antipodal prior: beyond R ~ 37 they are below the smallest double and are refused, naming
 their size (:func:`constants`).
 """
@@ -48,10 +49,12 @@ from numerics.gaussian_mixtures.asymptotics import (
 from numerics.gaussian_mixtures.priors import TaskPrior
 
 #: the rounding floor under every error estimate, relative to the scale of a constant's terms
-#: (besides the rounding of the log-space weights, which is added where it applies).  Measured:
-#: against the references of tests/test_constants_extreme.py (40-90 digit mpmath and nested
-#: QUADPACK on the expectations as written; antipodal d = 1..8, R = 0.1..30; independent
-#: d = 1..4, R = 1..10) the fine resolution's actual error was at most 5e-15 of the value
+#: (the rounding of the log-space weights and of exp(log) is added to it where it applies).
+#: Measured against the references of tests/test_constants_extreme.py (mpmath at 25 + 4 log10 R
+#: digits and nested QUADPACK on the expectations as written; antipodal d = 1..8, R = 0.1..30;
+#: independent d = 1..4, R = 1..100): the fine resolution's actual error was at most 5e-15 of
+#: the value (1.2e-14 in a spot check at d = 2, R = 30), besides exp's rounding of a log of
+#: -450 (2.6e-14 at R = 30)
 ROUNDING = 1e-13
 #: the largest relative difference between the two resolutions at which a constant is still
 #: reported; beyond it the setting is refused as unresolved.  The coarse rule's error is about
