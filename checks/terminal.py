@@ -18,13 +18,14 @@ def _decimals(spread: float) -> int | None:
 
 
 def _fixed(x: float, places: int | None) -> str:
-    """``x`` to ``places`` decimals; beyond 8 decimals in scientific notation with as many
+    """``x`` to ``places`` decimals; beyond 8 decimals, or where the digits wanted end left of
+    the decimal point (``x`` >= 1e15, or an error of 1e3), in scientific notation with as many
     significant digits."""
     if places is None or not math.isfinite(x):
         return f"{x:.4g}"
     if x:  # no more than the 15 significant digits a double carries
         places = min(places, 14 - math.floor(math.log10(abs(x))))
-    if places <= 8:
+    if 0 <= places <= 8:
         return f"{x:.{places}f}"
     digits = max(1, math.floor(math.log10(abs(x))) + places + 1) if x else 1
     return f"{x:#.{digits}g}"

@@ -25,7 +25,7 @@ from checks.terminal import plus_minus
 from numerics import memory
 from numerics.config import MAX_PROMPT_LENGTH, ConfigError, NotComputable
 from numerics.gaussian_mixtures.class_constants import chunk_draws, class_constants
-from numerics.gaussian_mixtures.constants import Constant, constants
+from numerics.gaussian_mixtures.constants import constants
 from numerics.gaussian_mixtures.estimators import MIN_SAMPLES
 from numerics.gaussian_mixtures.minimizer import min_full_matrix_draws, require_full_matrix_draws
 from numerics.gaussian_mixtures.priors import PRIOR_KINDS, MixturePrior, TaskPrior
@@ -235,16 +235,9 @@ def _cmd_constants(args: argparse.Namespace) -> int:
         print(to_json(answer))
         return 0
     print(f"asymptotic constants for the {_describe_setting(prior)} (independent of Lambda; {method}):")
-    print(f"  g1   (alpha(N) = {alpha_inf} + g1/N + ...)   = {_constant(k.g1)}")
-    print(f"  C_N  (N E[TV](N, M = inf) -> C_N)         = {_constant(k.tv_n)}")
-    print(f"  C_M  (sqrt(M) E[TV](N = inf, M) -> C_M)  = {_constant(k.tv_m)}")
+    print(f"  g1   (alpha(N) = {alpha_inf} + g1/N + ...)   = {plus_minus(k.g1.value, k.g1.error)}")
+    print(f"  C_N  (N E[TV](N, M = inf) -> C_N)         = {plus_minus(k.tv_n.value, k.tv_n.error)}")
+    print(f"  C_M  (sqrt(M) E[TV](N = inf, M) -> C_M)  = {plus_minus(k.tv_m.value, k.tv_m.error)}")
     return 0
 
 
-def _constant(k: Constant) -> str:
-    """``value ± error``; from 1e15 up (g1 ~ -R^4 for the independent prior at large R, ~ 1/R^2
-    as R -> 0) to 12 significant digits, which :func:`checks.terminal.plus_minus` does not reach
-    (it would ask for a negative number of decimals)."""
-    if abs(k.value) < 1e15:
-        return plus_minus(k.value, k.error)
-    return f"{k.value:.12g} ± {k.error:.2g}"
