@@ -16,10 +16,11 @@ An entry that fails is recomputed and stored again, and the sweep reports it.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
-from collections.abc import Callable
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -70,6 +71,25 @@ class JSONStore(FileSystemStoreBackend):
     def create_location(self, location: str) -> None:
         super().create_location(self._inside(location))
 
+    def clear_location(self, location: str) -> None:
+        # joblib clears a function's entries when its recorded source differs: never through a
+        # symlinked folder, which would delete what lies outside the cache
+        super().clear_location(self._inside(location))
+
+    def get_cached_func_code(self, call_id: list[str]) -> str:
+        """joblib's record of the cached function's source, which must be text starting with
+        its ``# first line: N`` header; a file planted there that is not (joblib's own parser
+        fails on it) counts as missing: joblib writes it anew and recomputes."""
+        path = os.path.join(self.location, *call_id, "func_code.py")
+        data = self._open_item(path, "rb").read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UnsafeFile(errno.EINVAL, "not UTF-8", path) from None
+        if not re.match(r"# first line: -?\d+\n", text):
+            raise UnsafeFile(errno.EINVAL, "not joblib's record of a function", path)
+        return text
+
     def load_item(self, call_id: list[str], verbose: int = 1, timestamp: float | None = None,
                   metadata: dict | None = None) -> Any:
         """The entry as parsed JSON, or ``{"unreadable": why}``: never an exception, which
@@ -116,19 +136,3 @@ def checked(stored: Any, cell: Any, version: str) -> tuple[dict | None, str | No
     if why is None and (stored["cell"] != asdict(cell) or stored["version"] != version):
         why = "stored for another cell or code version"
     return (None, why) if why else (stored["result"], None)
-
-
-def through(directory: Path, compute: Callable[..., dict]) -> Callable[..., tuple[dict, str | None]]:
-    """``compute(cell, version, context)`` through the cache at ``directory``: the cell's
-    result, and None or why its stored entry was refused (the result is then computed and
-    stored again)."""
-    cached = memory(directory).cache(compute, ignore=["context"])
-
-    def call(cell: Any, version: str, context: Any) -> tuple[dict, str | None]:
-        if cached.check_call_in_cache(cell, version, context):
-            result, why = checked(cached(cell, version, context), cell, version)
-            if why is None:
-                return result, None
-            return checked(cached.call(cell, version, context)[0], cell, version)[0], why
-        return checked(cached(cell, version, context), cell, version)[0], None
-    return call

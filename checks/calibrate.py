@@ -233,17 +233,16 @@ class Versioned(Executor):
         self._executor.shutdown(wait=wait)
 
 
-def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[tuple[dict, str | None]]:
-    """A worker's entry point: one seed's cells (each with its version), each through the cache
-    (if any), sharing one :class:`RunContext`: a claim and the controls that re-judge its
-    numbers (a rate claimed too fast) compute them once, as in a run.  Each result comes with
-    None, or why its cache entry was refused (and recomputed)."""
+def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
+    """A worker's entry point: one seed's cells (each with its version), sharing one
+    :class:`RunContext`: a claim and the controls that re-judge its numbers (a rate claimed too
+    fast) compute them once, as in a run.  With a cache directory each is stored there."""
     cells_, directory = task
     context = RunContext(cells_[0][0].seed)
     if directory is None:
-        return [(compute_cell(cell, version, context), None) for cell, version in cells_]
-    compute = cache.through(Path(directory), cell_entry)
-    return [compute(cell, version, context) for cell, version in cells_]
+        return [compute_cell(cell, version, context) for cell, version in cells_]
+    store = cache.memory(Path(directory)).cache(cell_entry, ignore=["context"])
+    return [store.call(cell, version, context)[0]["result"] for cell, version in cells_]
 
 
 def require_memory(claims: list[str], profile: str, seeds: int, first_seed: int, records_path: Path | None,
@@ -319,7 +318,7 @@ def read_records(path: Path, wanted: set[Cell]) -> dict[Cell, tuple[dict, int]]:
                                              f"a calibration spans one code version")
             if cell not in wanted:
                 continue
-            if cell in found and found[cell][0]["verdict"] != record["verdict"]:
+            if cell in found and not _same(found[cell][0], record):
                 raise ConfigError("records", f"{path}:{number}: two records of {cell.check} at seed "
                                              f"{cell.seed} disagree")
             found.setdefault(cell, (record, number))
@@ -403,61 +402,90 @@ def _each(tasks: list, executor: Executor | None) -> Iterator[tuple[list[tuple[C
         yield futures[future], future.result()
 
 
-def verify(found: dict[Cell, tuple[dict, int]], k: int, path: Path, executor: Executor | None) -> dict:
-    """Recompute ``k`` of the cells a records file holds, chosen at random (the choice's
-    entropy is returned, so it can be repeated), and refuse the file (:class:`ConfigError`,
-    ``records``, naming the line) if any recomputes to another verdict or other outcomes."""
+@dataclass(frozen=True)
+class Reused:
+    """A result taken from a records file or a cache instead of computed, and where from: the
+    option (``records`` or ``cache``) and the place (a file's line, or "its cache entry")."""
+
+    result: dict
+    field: str
+    where: str
+
+
+def verify(reused: dict[Cell, Reused], k: int, executor: Executor | None) -> dict:
+    """Recompute ``k`` of the reused cells, chosen at random, and refuse their source
+    (:class:`ConfigError` naming ``--records`` and the line, or ``--cache``) if any recomputes
+    to another verdict or other outcomes.  The choice is drawn afresh from the operating
+    system's entropy on every call (reported, to tell calls apart), so that whoever edited a
+    file cannot know which cells will be recomputed: with f forged cells among N, K chosen catch
+    one with probability 1 - C(N - f, K) / C(N, K), at least 1 - (1 - f/N)^K."""
     entropy = np.random.SeedSequence().entropy
-    chosen = sorted(found, key=lambda c: found[c][1])
+    chosen = list(reused)
     if k < len(chosen):
         rng = np.random.default_rng(np.random.SeedSequence(entropy))
         chosen = [chosen[i] for i in sorted(rng.choice(len(chosen), size=k, replace=False))]
     for group, results in _each(_tasks(chosen, None), executor):
-        for (cell, _), (result, _) in zip(group, results, strict=True):
-            record, line = found[cell]
-            if not _same(result, record):
-                raise ConfigError("records", f"{path}:{line}: {cell.check} at seed {cell.seed} recomputes "
-                                             f"to {_difference(result, record)}: the file is refused")
+        for (cell, _), result in zip(group, results, strict=True):
+            source = reused[cell]
+            if not _same(result, source.result):
+                raise ConfigError(source.field, f"{source.where}: {cell.check} at seed {cell.seed} "
+                                                f"recomputes to {_difference(result, source.result)}: "
+                                                f"refused (cells chosen with SeedSequence entropy {entropy})")
     return {"cells": len(chosen), "entropy": entropy}
+
+
+def _from_cache(cells_: list[Cell], directory: Path) -> dict[Cell, Reused]:
+    """The cells the cache holds, each entry checked (:func:`checks.cache.checked`); an entry
+    that fails is left out, to be recomputed, with a line on stderr."""
+    stored = cache.memory(directory).cache(cell_entry, ignore=["context"])
+    found = {}
+    for cell in cells_:
+        version = code_version(cell.paper)
+        if not stored.check_call_in_cache(cell, version, None):
+            continue
+        result, why = cache.checked(stored(cell, version, None), cell, version)
+        if why is None:
+            found[cell] = Reused(result, "cache", "its cache entry")
+        else:
+            print(f"icl-verify: cache: the entry of {cell.check} at seed {cell.seed} failed its check "
+                  f"({why}): recomputed", file=sys.stderr)
+    return found
 
 
 def sweep(todo: list[Cell], executor: Executor | None, cache_dir: Path | None,
           progress: Callable[[int, int, str], None] = lambda *_: None,
           records: Path | None = None, verify_cells: int = 0) -> tuple[dict[Cell, dict], dict]:
     """Every cell's result (in the order of ``todo``), and how many were computed, how many
-    reused (from the cache or from ``records``, to which each computed cell is appended),
-    and how many recorded cells were recomputed to verify the file (``verify_cells``:
-    :func:`verify`).  ``executor`` None computes in this process.  A cache entry that fails its
-    check is recomputed and reported on stderr, one line each."""
+    reused (from ``records``, or from the cache, whose entries are checked here: one that fails
+    is recomputed and reported on stderr), and how many reused cells were recomputed to verify
+    their source (``verify_cells``: :func:`verify`).  Each cell computed or taken from the cache
+    is appended to ``records``.  ``executor`` None computes in this process."""
     with records_file(records) as log:
         found = {} if records is None else read_records(records, set(todo))
-        verified = verify(found, verify_cells, records, executor) if verify_cells and found else None
-        results = {cell: record for cell, (record, _) in found.items()}
+        reused = {cell: Reused(record, "records", f"{records}:{line}")
+                  for cell, (record, line) in found.items()}
+        if cache_dir is not None:
+            reused |= _from_cache([c for c in todo if c not in reused], cache_dir)
+        verified = verify(reused, verify_cells, executor) if verify_cells and reused else None
+        results = {cell: r.result for cell, r in reused.items()}
         if log is not None:
             _end_line(log)
-        rest = [c for c in todo if c not in results]
-        in_cache = 0
-        if cache_dir is not None:
-            stored = cache.memory(cache_dir).cache(cell_entry, ignore=["context"])
-            in_cache = sum(stored.check_call_in_cache(c, code_version(c.paper), None) for c in rest)
-        refused = 0
+            for cell, source in reused.items():
+                if source.field == "cache":
+                    append_record(log, cell, source.result)
         progress(len(results), len(todo), "cells")
         try:
-            tasks = _tasks(rest, None if cache_dir is None else str(cache_dir))
+            directory = None if cache_dir is None else str(cache_dir)
+            tasks = _tasks([c for c in todo if c not in results], directory)
             for group, outcome in _each(tasks, executor):
-                for (cell, _), (result, why) in zip(group, outcome, strict=True):
+                for (cell, _), result in zip(group, outcome, strict=True):
                     results[cell] = result
-                    if why is not None:
-                        refused += 1
-                        print(f"icl-verify: cache: the entry of {cell.check} at seed {cell.seed} "
-                              f"failed its check ({why}): recomputed", file=sys.stderr)
                     if log is not None:
                         append_record(log, cell, result)
                 progress(len(results), len(todo), f"cells; finished seed {group[0][0].seed}")
         except ConfigError as err:  # the input was valid: a cell's own (random) setting failed
             raise Incomplete(f"a cell could not compute its own setting: {err.reason}") from err
-    reused = len(found) + in_cache - refused
-    counts = {"computed": len(todo) - reused, "cached": reused}
+    counts = {"computed": len(todo) - len(reused), "cached": len(reused)}
     if verified is not None:
         counts["verified"] = verified
     # in the order of ``todo``, whatever order the cells finished in

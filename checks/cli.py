@@ -29,7 +29,7 @@ from checks import saved_report, workers
 from checks.arguments import Parser, UsageError, debug_option, integer, memory_option, path, seed
 from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
 from checks.files import atomic_write
-from checks.interrupt import Interrupted, check_pending, interruptible, settle
+from checks.interrupt import Interrupted, check_pending, interruptible
 from checks.junit import junit_incomplete, junit_xml
 from checks.paper import PROFILE_NAMES
 from checks.papers import PAPERS, all_claims, controls_of, paper_of, selection
@@ -176,8 +176,9 @@ def _run_into_report(args: argparse.Namespace, options: dict, executor: Executor
     """``run``: the checks (on ``executor``, if any) and their report set, published whole,
     the JUnit file with it.  Every output path is checked before the checks run."""
     start = time.perf_counter()
-    with ReportTarget(args.report_dir) as target:
-        junit_inside = args.junit_xml is not None and target.holds("junit_xml", args.junit_xml)
+    target = ReportTarget(args.report_dir)  # every output checked before anything is written
+    junit_inside = args.junit_xml is not None and target.holds("junit_xml", args.junit_xml)
+    with target:
         if args.dry_run:
             claims = selection(args.claims)
             controls = controls_of(claims)
@@ -201,7 +202,8 @@ def _run_into_report(args: argparse.Namespace, options: dict, executor: Executor
             report = write_reports(result, config, target.staging)
             if args.junit_xml is not None:
                 target.add("junit_xml", args.junit_xml, junit_xml(report))
-            target.publish()
+            table = verdict_table(report)
+            target.publish(report["exit_status"])
         except BaseException as err:
             # tell the CI the run could not complete, not the old verdicts: a JUnit file inside
             # the old set alone is replaced, while the lock is still held
@@ -209,15 +211,14 @@ def _run_into_report(args: argparse.Namespace, options: dict, executor: Executor
                     and (not junit_inside or target.target.is_dir()):
                 _junit_incomplete(args.junit_xml, err, start)
             raise
-    return _published(report["exit_status"], verdict_table(report),
+    return _published(report["exit_status"], table,
                       f"report written to {target.target}: report.html, report.md (figures/), report.json")
 
 
 def _published(status: int, *lines: str) -> int:
-    """What a command prints once its output is published, and its status: from here a
-    signal or a closed stdout cannot change the status to 4 (:func:`checks.interrupt.settle`),
-    since what the status reports is already on disk."""
-    settle(status)
+    """What a command prints once its output is published (which settled its status,
+    :meth:`checks.publish.ReportTarget.publish`), and its status: a closed stdout cannot change
+    it to 4 either, since what the status reports is already on disk."""
     try:
         print(*lines, sep="\n")
         sys.stdout.flush()
@@ -239,7 +240,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         report = rebuild(text, report, target.staging)
         for junit in target.junit_files:  # part of the set: redrawing keeps it
             shutil.copy2(junit, target.staging / junit.name)
-        target.publish()
+        target.publish(report["exit_status"])
     return _published(report["exit_status"], f"report redrawn in {target.target}: report.html, report.md "
                                              "(figures/)")
 
@@ -281,16 +282,18 @@ def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack,
 
 
 def _writable_directory(path: Path, field: str) -> None:
-    """``path`` made a directory this process can write in, or bad input naming ``field``
-    (joblib would only warn, per cell, that it cannot store one)."""
-    if path.exists() and not path.is_dir():
-        raise ConfigError(field, f"{path} is not a directory")
+    """``path`` a directory this process can make and write in, checked without writing
+    anything (the cache creates it when a cell is stored), or bad input naming ``field``."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(field, f"cannot create {path}: {err.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError(field, f"cannot write in {path}")
+        if os.path.lexists(path) and not path.is_dir():
+            raise ConfigError(field, f"{path} is not a directory")
+        above = next(a for a in (path, *path.absolute().parents) if os.path.lexists(a))
+    except OSError as err:  # a name too long, a loop of symlinks
+        raise ConfigError(field, f"cannot use {path}: {err.strerror}") from None
+    if not above.is_dir():
+        raise ConfigError(field, f"{above} is a file, so {path} cannot be created")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise ConfigError(field, f"cannot write in {above}")
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:

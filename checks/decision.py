@@ -130,12 +130,16 @@ class Decision:
                 "interval": [lo, hi], "level": self.level, "quantile": self.quantile.value}
 
 
+def criterion_of(record: dict) -> Criterion:
+    """The criterion of a report.json decision record."""
+    return Criterion(Rule(record["rule"]), float(record["bound"]), float(record["tolerance"]),
+                     record["reason"])
+
+
 def from_record(record: dict) -> Verdict:
     """The verdict a report.json decision record gives (tests recompute every verdict so)."""
-    criterion = Criterion(Rule(record["rule"]), float(record["bound"]), float(record["tolerance"]),
-                          record["reason"])
     lo, hi = (float(v) for v in record["interval"])  # "nan", "inf" as report.json writes them
-    return criterion.decide(lo, hi)
+    return criterion_of(record).decide(lo, hi)
 
 
 def claim_verdict(gating: list[Verdict]) -> Verdict:

@@ -141,7 +141,8 @@ def _outcomes(check: dict) -> list[str]:
     lines = _table(["outcome", "setting", "verdict", "statistic", "uncertainty", "criterion"], rows)
     readings = [o for o in check["outcomes"] if "reading" in o["evidence"]]
     lines += [f"- Beyond the paper: {text(o['evidence']['reading'])}." for o in readings]
-    fits = [o for o in check["outcomes"] if "fit" in o["evidence"]]
+    # a rate's fit: the outcomes whose data the reader checked (FigureKind.check)
+    fits = [o for o in check["outcomes"] if o["figure"] == "rate"]
     if fits:
         lines += ["", '<details markdown="1"><summary>Data and fits</summary>', ""]
         for o in fits:

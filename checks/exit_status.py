@@ -5,7 +5,8 @@ The README, the JUnit file (:mod:`checks.junit`) and the report's headline
 same thing everywhere.  1 means only that the evidence refutes a claim.  A negative control
 that could not be decided (INCONCLUSIVE: the budget could not show that the check can fail)
 leaves the run undecided, 3; a control decided the wrong way (a broken setting PASSes, or
-the true setting a control keeps FAILs) is a defect of the suite, 5.  A crash is never 1: a
+the true setting a control keeps FAILs) is a defect of the suite, 5, which a FAIL of that
+control's claim does not outweigh.  A crash is never 1: a
 run that could not finish has its own status, 4.
 """
 
@@ -32,7 +33,7 @@ class ExitStatus(enum.IntEnum):
 
 MEANING: dict[ExitStatus, str] = {
     ExitStatus.OK: "every claim PASSes and every negative control is detected",
-    ExitStatus.REFUTED: "a claim FAILs",
+    ExitStatus.REFUTED: "a claim FAILs (and no control of that claim was decided the wrong way)",
     ExitStatus.BAD_INPUT: "bad input, or a setting that cannot be computed: one line naming the "
                           "field; nothing was written",
     ExitStatus.UNDECIDED: "no claim FAILs, but a claim or a negative control is INCONCLUSIVE (the "
@@ -40,9 +41,9 @@ MEANING: dict[ExitStatus, str] = {
                           "can fail)",
     ExitStatus.INCOMPLETE: "the run could not complete (I/O error, interrupted, out of memory): "
                            "one line saying why; the previous report, if any, is left as it was",
-    ExitStatus.SUITE_DEFECT: "no claim FAILs, but a negative control was decided the wrong way (a "
-                             "broken setting PASSed, or a true one FAILed): a defect of the suite, "
-                             "whose checks then cannot be trusted",
+    ExitStatus.SUITE_DEFECT: "a negative control was decided the wrong way (a broken setting "
+                             "PASSed, or a true one FAILed), and no claim whose controls all held "
+                             "FAILs: a defect of the suite, whose checks then cannot be trusted",
 }
 
 
@@ -81,18 +82,22 @@ def control_state(verdict: str, expected: str) -> ControlState:
     return ControlState.WRONG
 
 
-def status_of(claim_verdicts: list[str], controls: list[tuple[str, str]]) -> ExitStatus:
-    """The status of a completed run from its claims' verdicts and its controls' (verdict,
-    expected) pairs: REFUTED if a claim FAILs (whatever the controls show); else SUITE_DEFECT
-    if a control was decided the wrong way; else UNDECIDED if a claim or a control is
-    INCONCLUSIVE; else OK.  A pipeline can so tell "refuted" from "undecided" from "the suite
-    is broken"."""
-    states = [control_state(v, e) for v, e in controls]
-    if any(v == "FAIL" for v in claim_verdicts):
+def status_of(claims: list[tuple[str, str]], controls: list[tuple[str, str, str]]) -> ExitStatus:
+    """The status of a completed run from its claims' (id, verdict) and its controls' (claim
+    id, verdict, expected verdict).
+
+    REFUTED if a claim FAILs and none of that claim's controls was decided the wrong way; else
+    SUITE_DEFECT if any control was (a claim's FAIL is no evidence when its check was shown to
+    decide a setting the wrong way: A3-unbalanced-antipodal FAILing shows the check FAILs a
+    true setting); else UNDECIDED if a claim or a control is INCONCLUSIVE; else OK.  A pipeline
+    can so tell "refuted" from "undecided" from "the suite is broken"."""
+    broken = {claim for claim, verdict, expected in controls
+              if control_state(verdict, expected) is ControlState.WRONG}
+    if any(verdict == "FAIL" and claim not in broken for claim, verdict in claims):
         return ExitStatus.REFUTED
-    if ControlState.WRONG in states:
+    if broken:
         return ExitStatus.SUITE_DEFECT
-    if all(v == "PASS" for v in claim_verdicts) and all(s is ControlState.DETECTED for s in states):
+    if all(v == "PASS" for _, v in claims) and all(v == e for _, v, e in controls):
         return ExitStatus.OK
     return ExitStatus.UNDECIDED
 

@@ -83,7 +83,8 @@ def settle(status: int) -> None:
     _pending = None
     if threading.current_thread() is threading.main_thread():
         for s in SIGNALS:
-            signal.signal(s, lambda *_: os._exit(status))
+            if signal.getsignal(s) is _raise:  # a command's (:func:`interruptible`), not a caller's
+                signal.signal(s, lambda *_: os._exit(status))
 
 
 def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], None]:

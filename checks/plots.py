@@ -164,8 +164,8 @@ def log_y(ax: Axes) -> None:
 
 
 def _positive(*arrays: np.ndarray) -> np.ndarray:
-    """Where every array is finite and positive: what a log-log axis can show."""
-    return np.logical_and.reduce([np.isfinite(a) & (a > 0) for a in arrays])
+    """Where every array is placed (:func:`finite`) and positive: what a log-log axis can show."""
+    return np.logical_and.reduce([np.isfinite(finite(a)) & (a > 0) for a in arrays])
 
 
 def _draw_rate(axes: list[Axes], series: list[tuple[str, dict]]) -> None:
@@ -304,14 +304,15 @@ def _figure(name: str, caption: str, kind: str, columns: list[tuple[str, list[tu
         return Figure(name, caption, "", note=str(why))
 
 
-def figure_name(check_id: str, title: str) -> str:
-    """A figure's file stem: never a path, whatever the saved ids (:func:`checks.names.hashed`)."""
-    return hashed(check_id, title)
+def figure_name(check_id: str, title: str, kind: str) -> str:
+    """A figure's file stem: never a path, whatever the saved ids (:func:`checks.names.hashed`),
+    and one per panel (a panel is a kind and a title: :func:`panels`)."""
+    return hashed(check_id, title, kind)
 
 
 def claim_figures(claim: dict) -> list[Figure]:
     """One figure per panel of the claim."""
-    return [_figure(figure_name(claim["id"], p.title), f"{claim['id']}: {p.title}", p.kind,
+    return [_figure(figure_name(claim["id"], p.title, p.kind), f"{claim['id']}: {p.title}", p.kind,
                     [(p.title, p.series)])
             for p in panels(claim)]
 
@@ -336,7 +337,7 @@ def control_figures(control: dict, claim: dict | None) -> list[Figure]:
         columns = [(textwrap.fill(f"control {control['id']}: {control['setting']}", 64), p.series)]
         if twin is not None:
             columns.insert(0, (f"claim {control['claim']} (paper's setting)", twin.series))
-        figures.append(_figure(figure_name(control["id"], p.title),
+        figures.append(_figure(figure_name(control["id"], p.title, p.kind),
                                f"{control['id']} beside {control['claim']}: {p.title}", p.kind, columns))
     return figures
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 
 from checks.files import UnsafeFile, atomic_write, open_lock, read_bytes, write_temporary
-from checks.interrupt import deferred
+from checks.interrupt import deferred, settle
 from numerics.config import ConfigError
 
 #: what a run writes into its report directory
@@ -97,16 +97,19 @@ def _umask() -> int:
 
 
 def check_writable_file(field: str, path: Path) -> None:
-    """A file path the run will write at its end, checked now: not a directory, its parent
-    creatable and writable."""
-    if path.is_dir():
-        raise ConfigError(field, f"{str(path)!r} is a directory; give a file path")
+    """A file path the run will write at its end, checked now and without writing anything:
+    not a directory, and the nearest folder on its path that exists one this process can
+    create the rest in and write to."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
-            pass
-    except OSError as err:
+        if path.is_dir():
+            raise ConfigError(field, f"{str(path)!r} is a directory; give a file path")
+        above = next(a for a in path.parents if os.path.lexists(a))
+        if not above.is_dir():
+            raise ConfigError(field, f"{str(above)!r} is a file, so {str(path)!r} cannot be created")
+    except OSError as err:  # a name too long, a loop of symlinks
         raise ConfigError(field, f"cannot write {str(path)!r}: {_reason(err)}") from None
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise ConfigError(field, f"cannot write {str(path)!r}: no permission to write in {str(above)!r}")
 
 
 def _is_temporary_of_the_set(name: str) -> bool:
@@ -119,10 +122,12 @@ def _is_temporary_of_the_set(name: str) -> bool:
 class ReportTarget:
     """The report directory of one ``run`` or ``report DIR``, claimed for its whole duration.
 
-    Use as a context manager: entering validates and locks the directory and creates
-    :attr:`staging`; write the set there, then call :meth:`publish`.  Leaving without
-    publishing (an error, an interruption) removes the staging directory and leaves the
-    target as it was.  ``field`` names the CLI option in error messages.
+    Constructing it validates the path and writes nothing (bad input is refused before any
+    write: :meth:`holds` checks another output the same way).  Use it as a context manager:
+    entering creates the parent, locks the directory and creates :attr:`staging`; write the
+    set there, then call :meth:`publish`.  Leaving without publishing (an error, an
+    interruption) removes the staging directory and leaves the target as it was.  ``field``
+    names the CLI option in error messages.
     """
 
     def __init__(self, directory: Path, field: str = "report_dir") -> None:
@@ -135,6 +140,7 @@ class ReportTarget:
                 self._check_length()
         except OSError as err:
             raise self._refuse(f"cannot use {str(self.target)!r}: {_reason(err)}") from None
+        self._check_path()
         self.staging: Path = self.target  # set on entry
         self.junit_files: list[Path] = []  # JUnit files of the set found on entry
         self._lock_fd: int | None = None
@@ -174,6 +180,9 @@ class ReportTarget:
         above = next(a for a in t.parents if a.exists())
         if not above.is_dir():
             raise self._refuse(f"{str(above)!r} is a file, so {str(t)!r} cannot be created")
+        # the staging directory and the lock go beside the target, in its parent
+        if not os.access(above, os.W_OK | os.X_OK):
+            raise self._refuse(f"cannot write {str(t)!r}: no permission to write in {str(above)!r}")
         if t.exists() and os.path.ismount(t):
             raise self._refuse(f"{str(t)!r} is a mount point; give a directory below it")
         if t.is_dir():
@@ -201,7 +210,6 @@ class ReportTarget:
         return entry.suffix == ".xml" and entry.is_file() and _is_junit_of_a_run(entry)
 
     def __enter__(self) -> ReportTarget:
-        self._check_path()
         parent, name = self.target.parent, self.target.name
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -288,13 +296,15 @@ class ReportTarget:
         self._companions.append((write_temporary(path, text), path))
 
     # -- publishing -----------------------------------------------------------------
-    def publish(self) -> None:
+    def publish(self, status: int) -> None:
         """Swap the staged set in for the target's content, atomically, and rename the files
         staged beside it (:meth:`add`) into place in the same step: if a rename fails, the swap
         is undone and the old set stays, so that nothing is published unless all is.  SIGINT,
         SIGTERM and SIGHUP wait until it is done (a signal between the fallback's two renames
         would leave neither report in place); SIGKILL cannot wait, and the next run repairs
-        what it left (:meth:`_clean_up_after_killed_runs`)."""
+        what it left (:meth:`_clean_up_after_killed_runs`).  Once it is done the command has
+        its exit status, ``status`` (:func:`checks.interrupt.settle`): a signal from then on,
+        while the old set is deleted, ends the command with it, never with 4."""
         for path in self.staging.rglob("*"):
             if path.is_dir():
                 _fsync_directory(path)
@@ -308,6 +318,7 @@ class ReportTarget:
                 undo()
                 raise
             self._published = True
+            settle(status)
         _fsync_directory(self.target.parent)
         for _, path in self._companions:
             _fsync_directory(path.parent)

@@ -86,8 +86,9 @@ class RunResult:
     @property
     def exit_status(self) -> ExitStatus:
         """See :func:`checks.exit_status.status_of`."""
-        return status_of([c.verdict.value for c in self.claims],
-                         [(c.result.verdict.value, c.control.expected.value) for c in self.controls])
+        return status_of([(c.id, c.verdict.value) for c in self.claims],
+                         [(c.control.claim, c.result.verdict.value, c.control.expected.value)
+                          for c in self.controls])
 
     @property
     def ok(self) -> bool:

@@ -22,20 +22,34 @@ Any failure is a :class:`checks.schema.ReportError` of one line.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from checks.decision import Verdict, claim_verdict, from_record
+from checks.decision import Verdict, claim_verdict, criterion_of
 from checks.files import read_bytes, strict_json
 from checks.plots import kinds
-from checks.schema import ReportError, claims_of, controls_of, validate_report
+from checks.schema import SCHEMA, ReportError, claims_of, controls_of, validate_report
+from checks.verdict import deciding_index
 
 #: the largest report.json read (a quick run's is about 2 MB, a smoke run's 0.9 MB): its
 #: parsed objects take about 15 times its size in memory, under 1 GiB
 MAX_BYTES = 64 << 20
 
-#: the strings that stand for the non-finite floats in a saved report
+#: the strings that stand for the non-finite floats in a saved report, where its schema's
+#: ``real`` allows them
 NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+_REAL = "#/$defs/real"
+
+
+#: the bounds a report is read within, each far beyond a real one's and each keeping the
+#: work of reading and drawing bounded (a rate fit of 200,000 points took minutes to draw): the
+#: nesting (a real report's is 8 levels deep; the parser, the schema's validator and the
+#: renderers recurse, and 500 levels overflowed one), a list's length (a drawn trajectory has
+#: about 400 points), a string's length (the longest text is a few hundred characters), the
+#: outcomes (a quick run has about 240) and the figures (a quick run draws about 80, at about
+#: a second each)
+MAX_DEPTH, MAX_ITEMS, MAX_STRING, MAX_OUTCOMES, MAX_FIGURES = 32, 4096, 1 << 16, 4096, 512
 
 
 def parse(text: str) -> dict:
@@ -43,12 +57,35 @@ def parse(text: str) -> dict:
     try:
         report = strict_json(text)
     except RecursionError:
-        raise ReportError("nested deeper than a report is") from None
+        raise ReportError(f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as err:  # JSONDecodeError, a 5000-digit integer, NaN
         raise ReportError(" ".join(str(err).split())[:160]) from None
+    _check_shape(report)
+    try:  # a lone surrogate ("\\ud800") is valid JSON but not text: no file can hold it
+        json.dumps(report, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ReportError("a string holds a lone surrogate (\\ud800 to \\udfff), which is not text") from None
     validate_report(report)
     _relations(report)
     return restore(report)
+
+
+def _check_shape(value: Any) -> None:
+    """Refuse nesting, lists, objects or strings (keys too) beyond :data:`MAX_DEPTH`,
+    :data:`MAX_ITEMS` and :data:`MAX_STRING` (walked without recursing)."""
+    todo = [(value, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise ReportError(f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, str) and len(node) > MAX_STRING:
+            raise ReportError(f"a string of {len(node)} characters, more than the {MAX_STRING} allowed")
+        if isinstance(node, (list, dict)) and len(node) > MAX_ITEMS:
+            raise ReportError(f"{len(node)} items in one list or object, more than the {MAX_ITEMS} allowed")
+        if isinstance(node, dict):
+            todo.extend((child, depth + 1) for child in [*node, *node.values()])
+        elif isinstance(node, list):
+            todo.extend((child, depth + 1) for child in node)
 
 
 def read(path: Path) -> tuple[str, dict]:
@@ -64,20 +101,38 @@ def read(path: Path) -> tuple[str, dict]:
     return text, parse(text)
 
 
-def restore(value: Any) -> Any:
-    """``value`` with every string of :data:`NON_FINITE` the float it stands for (the inverse
-    of :func:`checks.report.to_json`'s cleaning)."""
-    if isinstance(value, str):
-        return NON_FINITE.get(value, value)
+def restore(report: dict) -> dict:
+    """``report`` with every string of :data:`NON_FINITE` in a place its schema types as a
+    number (``$defs/real``) the float it stands for: the inverse of
+    :func:`checks.report.to_json`'s cleaning.  A text that reads "nan" stays text."""
+    return _restore(report, SCHEMA)
+
+
+def _restore(value: Any, schema: dict) -> Any:
+    if schema.get("$ref") == _REAL:
+        return NON_FINITE.get(value, value) if isinstance(value, str) else value
+    if "$ref" in schema:  # the schema's own definitions: "#/$defs/NAME"
+        schema = SCHEMA["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+    for part in schema.get("allOf", ()):
+        value = _restore(value, part)
     if isinstance(value, dict):
-        return {k: restore(v) for k, v in value.items()}
+        named, rest = schema.get("properties", {}), schema.get("additionalProperties")
+        other = rest if isinstance(rest, dict) else {}
+        return {k: _restore(v, named.get(k, other)) for k, v in value.items()}
     if isinstance(value, list):
-        return [restore(v) for v in value]
+        first, rest = schema.get("prefixItems", []), schema.get("items")
+        return [_restore(v, first[i] if i < len(first) else rest if isinstance(rest, dict) else {})
+                for i, v in enumerate(value)]
     return value
 
 
 def _relations(report: dict) -> None:
     checks = claims_of(report) + controls_of(report)
+    outcomes = [o for c in checks for o in c["outcomes"]]
+    figures = sum(o["figure"] is not None for o in outcomes)
+    if len(outcomes) > MAX_OUTCOMES or figures > MAX_FIGURES:
+        raise ReportError(f"{len(outcomes)} outcomes with {figures} figures, more than the "
+                          f"{MAX_OUTCOMES} and {MAX_FIGURES} a report holds")
     seen: set[str] = set()
     for check in checks:
         if check["id"] in seen:
@@ -96,23 +151,37 @@ def _relations(report: dict) -> None:
     for check in checks:
         where = f"at {check['id']!r}"
         for outcome in check["outcomes"]:
-            try:
-                recomputed = from_record(outcome["decision"]).value
-            except ValueError as err:  # a negative tolerance, an interval with lo > hi
-                raise ReportError(f"{where}, outcome {outcome['name']!r}: its decision record is not "
-                                  f"one a rule can read: {err}") from None
-            if recomputed != outcome["verdict"]:
-                raise ReportError(f"{where}, outcome {outcome['name']!r}: the verdict "
-                                  f"{outcome['verdict']} does not follow from its decision record")
-            if outcome["figure"] is not None:
-                try:
-                    figure_kinds[outcome["figure"]].check(outcome)
-                except ValueError as err:
-                    raise ReportError(f"{where}, outcome {outcome['name']!r}: {err}") from None
-        gating = [Verdict(o["verdict"]) for o in check["outcomes"] if o["gating"]]
-        if claim_verdict(gating).value != check["verdict"]:
+            _outcome(outcome, f"{where}, outcome {outcome['name']!r}", figure_kinds)
+        pairs = [(Verdict(o["verdict"]), o["gating"]) for o in check["outcomes"]]
+        verdict = claim_verdict([v for v, gates in pairs if gates])
+        if verdict.value != check["verdict"]:
             raise ReportError(f"{where}: the verdict {check['verdict']} does not follow from its "
-                              f"gating outcomes, which give {claim_verdict(gating).value}")
-        if check["deciding_outcome"] not in {o["name"] for o in check["outcomes"]}:
-            raise ReportError(f"{where}: the deciding outcome {check['deciding_outcome']!r} is none of "
-                              "its outcomes")
+                              f"gating outcomes, which give {verdict.value}")
+        deciding = check["outcomes"][deciding_index(verdict, pairs)]
+        for field, theirs in (("deciding_outcome", "name"), ("statistic", "statistic"),
+                              ("stderr_or_ci", "uncertainty"), ("criterion", "criterion")):
+            if check[field] != deciding[theirs]:
+                raise ReportError(f"{where}: its {field} is not its deciding outcome's "
+                                  f"({deciding['name']!r})")
+
+
+def _outcome(outcome: dict, where: str, figure_kinds: dict) -> None:
+    """An outcome agrees with its decision record: the verdict and the criterion's words are
+    the record's, the interval shown is the one decided on, and its figure's data fit."""
+    try:
+        criterion = criterion_of(outcome["decision"])
+        verdict = criterion.decide(*(float(v) for v in outcome["decision"]["interval"]))
+    except ValueError as err:  # a negative tolerance, an interval with lo > hi
+        raise ReportError(f"{where}: its decision record is not one a rule can read: {err}") from None
+    if verdict.value != outcome["verdict"]:
+        raise ReportError(f"{where}: the verdict {outcome['verdict']} does not follow from its "
+                          "decision record")
+    if outcome["criterion"] != criterion.describe():
+        raise ReportError(f"{where}: its criterion is not the words of its decision record's rule")
+    if "ci" in outcome["uncertainty"] and outcome["uncertainty"]["ci"] != outcome["decision"]["interval"]:
+        raise ReportError(f"{where}: its ci is not the interval its verdict was decided on")
+    if outcome["figure"] is not None:
+        try:
+            figure_kinds[outcome["figure"]].check(outcome)
+        except ValueError as err:
+            raise ReportError(f"{where}: {err}") from None

@@ -48,8 +48,8 @@ def validate_report(report: Any) -> None:
         if len(message) > 160:  # jsonschema quotes the offending value, which may be huge
             message = message[:157] + "..."
         raise ReportError(f"at {_where(error)}: {message}")
-    expected = status_of([c["verdict"] for c in claims_of(report)],
-                         [(c["verdict"], c["expected"]) for c in controls_of(report)])
+    expected = status_of([(c["id"], c["verdict"]) for c in claims_of(report)],
+                         [(c["claim"], c["verdict"], c["expected"]) for c in controls_of(report)])
     if report["exit_status"] != expected:
         raise ReportError(f"at exit_status: {report['exit_status']} does not follow from the "
                           f"verdicts, which give {int(expected)}")

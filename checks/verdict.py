@@ -38,11 +38,19 @@ class Outcome:
         uncertainty = dict(self.uncertainty)
         lo, hi = self.decision.interval
         if lo < hi:  # the interval the verdict was read from, for the reports' readers
-            uncertainty.setdefault("ci", [lo, hi])
+            uncertainty["ci"] = [lo, hi]
         return {"name": self.name, "setting": self.setting, "statistic": self.statistic,
                 "uncertainty": uncertainty, "criterion": self.criterion,
                 "verdict": self.verdict, "decision": self.decision.record(), "gating": self.gating,
                 "figure": self.figure, "evidence": self.evidence}
+
+
+def deciding_index(verdict: Verdict, outcomes: list[tuple[Verdict, bool]]) -> int:
+    """Which of a check's outcomes, each (verdict, gating), fixes its ``verdict``: the first
+    gating one with that verdict (an INCONCLUSIVE check with no INCONCLUSIVE gating outcome has
+    none gating: its first).  The reports show that outcome's statistic and criterion."""
+    gating = [i for i, (_, gates) in enumerate(outcomes) if gates]
+    return next((i for i in gating if outcomes[i][0] == verdict), (gating or [0])[0])
 
 
 @dataclass
@@ -65,10 +73,8 @@ class CheckResult:
 
     @property
     def deciding(self) -> Outcome:
-        """The outcome that fixes the verdict: the first gating one with the claim's verdict
-        (an INCONCLUSIVE claim with no INCONCLUSIVE gating outcome has none gating: its first)."""
-        gating = [o for o in self.outcomes if o.gating]
-        return next((o for o in gating if o.verdict == self.verdict), (gating or self.outcomes)[0])
+        """The outcome that fixes the verdict (:func:`deciding_index`)."""
+        return self.outcomes[deciding_index(self.verdict, [(o.verdict, o.gating) for o in self.outcomes])]
 
     def as_dict(self) -> dict[str, Any]:
         outcomes = [o.as_dict() for o in self.outcomes]

@@ -63,6 +63,8 @@ def parse_prompt_length(field: str, value: object) -> float:
     if isinstance(value, str):
         if value.strip().lower() in {"inf", "infinity"}:
             return math.inf
+        if not value.isascii():  # int() reads other scripts' digits too: "٨" would be 8
+            raise ConfigError(field, f"must be a positive integer in ASCII digits or 'inf', got {value!r}")
         try:
             value = int(value)
         except ValueError:

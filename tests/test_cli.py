@@ -390,20 +390,21 @@ def test_minimizer_and_tv_for_c_classes(capsys) -> None:
 
 
 def test_run_exit_status_tells_refuted_from_undecided_from_a_defect() -> None:
-    """0 all PASS and all controls detected; 1 a claim FAILs (and only that); 3 a claim or a
-    control INCONCLUSIVE; 5 a control decided the wrong way (a broken setting PASSes)."""
+    """0 all PASS and all controls detected; 1 a claim FAILs (and only that) whose controls
+    held; 3 a claim or a control INCONCLUSIVE; 5 a control decided the wrong way (a broken
+    setting PASSes), which a FAIL of that control's own claim does not outweigh."""
 
-    def claim(verdict: Verdict) -> CheckResult:
+    def claim(verdict: Verdict, cid: str = "A1") -> CheckResult:
         lo = {Verdict.PASS: -1.0, Verdict.FAIL: 1.0, Verdict.INCONCLUSIVE: -0.5}[verdict]
         rule = at_most(0.0, 0.0, "a test")
         outcome = Outcome(name="x", setting="", statistic=lo, uncertainty={},
                           decision=Decision(rule, (lo, lo + 0.75), 0.99, Quantile.NORMAL))
         assert outcome.verdict is verdict
-        return CheckResult(id="A1", statement="", outcomes=[outcome], seed=0, budget={}, settings={},
+        return CheckResult(id=cid, statement="", outcomes=[outcome], seed=0, budget={}, settings={},
                            method="", elapsed_s=0.0)
 
-    control = CONTROLS[0]  # expects FAIL
-    assert control.expected is Verdict.FAIL
+    control = CONTROLS[0]  # A1's, expects FAIL
+    assert control.claim == "A1" and control.expected is Verdict.FAIL
     detected, undecided, wrong = (ControlResult(control, claim(v))
                                   for v in (Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.PASS))
 
@@ -415,9 +416,12 @@ def test_run_exit_status_tells_refuted_from_undecided_from_a_defect() -> None:
     assert result([open_], [detected]).exit_status == 3
     assert result([passed], [undecided]).exit_status == 3
     assert result([open_, failed], [detected]).exit_status == 1
+    assert result([failed], [undecided]).exit_status == 1
     assert result([passed], [wrong]).exit_status == 5
     assert result([open_], [wrong, undecided]).exit_status == 5
-    assert result([failed], [wrong]).exit_status == 1  # a refuted claim is 1 whatever the controls
+    # A1's FAIL is no evidence when A1's own control was decided the wrong way; A2's still is
+    assert result([failed], [wrong]).exit_status == 5
+    assert result([failed, claim(Verdict.FAIL, "A2")], [wrong]).exit_status == 1
 
 
 def test_constants_of_c_classes_print_the_monte_carlo_answer(capsys) -> None:

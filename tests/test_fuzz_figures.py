@@ -110,6 +110,7 @@ CASES = {
     "one point": (1, lambda i: 0.5),
     "flat": (6, lambda i: 0.25),
     "huge": (6, lambda i: 1e308 / (i + 1)),
+    "one huge point": (1, lambda i: 1e308),  # found by hypothesis: a log axis with nothing on it
     "tiny": (6, lambda i: 5e-324 * (i + 1)),
     "zero and negative": (6, lambda i: -float(i)),
     "some NaN": (6, lambda i: math.nan if i % 2 else 1.0 / (i + 1)),

@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks import calibrate, records
+from checks import calibrate
 from checks.decision import Verdict, claim_verdict
 
+VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE")
 SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
@@ -97,10 +98,11 @@ def test_any_records_file_is_read_or_refused_by_its_line(base, data) -> None:
             assert err.field == "records" and "\n" not in err.reason
             assert err.reason.startswith(f"{path}:") or err.reason.startswith("cannot read"), err.reason
             return
-    for cell, (record, line) in found.items():
+    for cell, (record, line) in found.items():  # what is taken holds, checked here independently
         assert cell in wanted and 1 <= line <= len(lines)
-        assert records.problem({**record, "paper": cell.paper, "check": cell.check,
-                                "is_control": cell.is_control, "profile": cell.profile, "seed": cell.seed,
-                                "version": calibrate.code_version(cell.paper)}, records.RECORD_SCHEMA) is None
+        assert set(record) == {"verdict", "outcomes", "elapsed_s"}
+        assert record["verdict"] in VERDICTS and record["outcomes"]
+        for name, verdict, gates in record["outcomes"]:
+            assert isinstance(name, str) and verdict in VERDICTS and isinstance(gates, bool)
         gating = [Verdict(v) for _, v, g in record["outcomes"] if g]
         assert claim_verdict(gating).value == record["verdict"]

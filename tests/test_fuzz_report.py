@@ -75,10 +75,19 @@ HOSTILE_TEXT = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '" 
                 f"../{OUTSIDE}/evil", f"../../{OUTSIDE}/evil", f"../../../{OUTSIDE}/evil", "/",
                 "nan", "inf", "-inf", "", " ", "\n\n# heading\n\n<script>", "$\\frac{$", "A4", "x" * 300,
                 "PASS", "FAIL", "\u202e\u0000"]
+def _nested(depth: int) -> object:
+    node: object = "x"
+    for _ in range(depth):
+        node = [node]
+    return node
+
+
 hostile = st.recursive(
     st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=20), st.none(), st.booleans(),
-              st.integers(-(2**70), 2**70), st.sampled_from([0, -1, 1, 2, 3, 4, 5]),
-              st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1e308, -1e308, 5e-324])),
+              st.integers(-(2**70), 2**70), st.sampled_from([0, -1, 1, 2, 3, 4, 5, 10**400, 2**63]),
+              st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1e308, -1e308, 5e-324]),
+              st.text(alphabet=st.characters(categories=["Cs"]), min_size=1, max_size=2),  # lone surrogates
+              st.integers(30, 600).map(_nested), st.integers(4000, 5000).map(lambda n: [0.5] * n)),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=6)
 

@@ -117,7 +117,7 @@ def test_controls_are_drawn_beside_their_claims(written) -> None:
     """A control's figure has the claim's panel (the paper's setting) beside its own, and
     states the claimed slope it tests; a panel identical to the claim's is left out."""
     directory, report = written
-    name = figure_name("A3-rate-too-fast", "slope of max|G_ij| in N")
+    name = figure_name("A3-rate-too-fast", "slope of max|G_ij| in N", "rate")
     assert name.startswith("a3-rate-too-fast-slope-of-max-g-ij-in-n-")
     fig = (directory / "figures" / f"{name}.svg").read_text()
     assert "claim A3 (paper's setting)" in fig and "control A3-rate-too-fast: claimed rate" in fig
@@ -126,7 +126,7 @@ def test_controls_are_drawn_beside_their_claims(written) -> None:
         assert list((directory / "figures").glob(f"{slug(control['id'])}-*.svg")), control["id"]
     # A3m-c-rate-too-fast changes only the claimed exponent of c: only that panel is drawn
     names = sorted(p.name for p in (directory / "figures").glob("a3m-c-rate-too-fast-*.svg"))
-    assert names == [f"{figure_name('A3m-c-rate-too-fast', 'exponent of c in lim N max|G_ij|')}.svg"]
+    assert names == [f"{figure_name('A3m-c-rate-too-fast', 'exponent of c in lim N max|G_ij|', 'rate')}.svg"]
 
 
 def test_report_command_redraws_the_same_files_from_report_json(written, tmp_path, capsys) -> None:
