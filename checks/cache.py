@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from joblib import Memory, register_store_backend
 from joblib._store_backends import FileSystemStoreBackend
+from joblib.memory import MemorizedFunc
 
 from checks.files import UnsafeFile, create_exclusive, read_bytes, strict_json
 from checks.records import CACHE_SCHEMA, problem
@@ -86,7 +87,8 @@ class JSONStore(FileSystemStoreBackend):
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise UnsafeFile(errno.EINVAL, "not UTF-8", path) from None
-        if not re.match(r"# first line: -?\d+\n", text):
+        # joblib's parser calls int() on the number: a 5000-digit one raised in the sweep
+        if not re.match(r"# first line: -?[0-9]{1,9}\n", text):
             raise UnsafeFile(errno.EINVAL, "not joblib's record of a function", path)
         return text
 
@@ -120,6 +122,14 @@ register_store_backend(BACKEND, JSONStore)
 def memory(directory: Path) -> Memory:
     """joblib's Memory on ``directory`` with the JSON store."""
     return Memory(directory, backend=BACKEND, verbose=0)
+
+
+def stored_entry(function: MemorizedFunc, *args: Any) -> Any:
+    """What the store holds for ``function(*args)``, as :meth:`JSONStore.load_item` reads it
+    (an entry gone since it was found reads as unreadable): read, never computed, as calling
+    ``function`` would do when the entry is missing.  The key is joblib's own
+    (``MemorizedFunc.check_call_in_cache`` builds it alike)."""
+    return function.store_backend.load_item([function.func_id, function._get_args_id(*args)])
 
 
 def entry(cell: Any, version: str, result: dict) -> dict:

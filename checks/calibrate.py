@@ -443,7 +443,7 @@ def _from_cache(cells_: list[Cell], directory: Path) -> dict[Cell, Reused]:
         version = code_version(cell.paper)
         if not stored.check_call_in_cache(cell, version, None):
             continue
-        result, why = cache.checked(stored(cell, version, None), cell, version)
+        result, why = cache.checked(cache.stored_entry(stored, cell, version, None), cell, version)
         if why is None:
             found[cell] = Reused(result, "cache", "its cache entry")
         else:

@@ -29,12 +29,12 @@ from checks import saved_report, workers
 from checks.arguments import Parser, UsageError, debug_option, integer, memory_option, path, seed
 from checks.exit_status import ExitStatus, Incomplete, incomplete_reason, summary
 from checks.files import atomic_write
-from checks.interrupt import Interrupted, check_pending, interruptible
+from checks.interrupt import Interrupted, check_pending, interruptible, settled
 from checks.junit import junit_incomplete, junit_xml
 from checks.paper import PROFILE_NAMES
 from checks.papers import PAPERS, all_claims, controls_of, paper_of, selection
 from checks.progress import Progress
-from checks.publish import ReportTarget
+from checks.publish import ReportTarget, writable_folder
 from checks.report import rebuild, run_config, write_reports
 from checks.runner import run
 from checks.schema import ReportError
@@ -126,9 +126,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                         "reused, each seed's new ones are appended when the seed finishes (commit it "
                         "to resume a calibration elsewhere); default: none")
     c.add_argument("--verify", type=integer, default=None, metavar="K",
-                   help="with --records: first recompute K of the cells the file holds, chosen at "
-                        "random, and refuse the file if any differs from its record: an integer >= 1; "
-                        "default: none (every record is still checked against its own outcomes)")
+                   help="with --records or --cache: first recompute K of the cells they hold, chosen "
+                        "at random, and refuse the file or the cache if any differs from what it "
+                        "holds: an integer >= 1; default: none (every record and cache entry is still "
+                        "checked against its own outcomes)")
     c.add_argument("--json", action="store_true",
                    help="print the per-seed verdicts, the counts and bounds, and the cells computed "
                         "and reused as JSON")
@@ -283,17 +284,10 @@ def _executor(scheduler: str | None, jobs: int, stack: contextlib.ExitStack,
 
 def _writable_directory(path: Path, field: str) -> None:
     """``path`` a directory this process can make and write in, checked without writing
-    anything (the cache creates it when a cell is stored), or bad input naming ``field``."""
-    try:
-        if os.path.lexists(path) and not path.is_dir():
-            raise ConfigError(field, f"{path} is not a directory")
-        above = next(a for a in (path, *path.absolute().parents) if os.path.lexists(a))
-    except OSError as err:  # a name too long, a loop of symlinks
-        raise ConfigError(field, f"cannot use {path}: {err.strerror}") from None
-    if not above.is_dir():
-        raise ConfigError(field, f"{above} is a file, so {path} cannot be created")
-    if not os.access(above, os.W_OK | os.X_OK):
-        raise ConfigError(field, f"cannot write in {above}")
+    anything (:func:`checks.publish.writable_folder`), or bad input naming ``field``."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise ConfigError(field, f"{path} is not a directory")
+    writable_folder(field, path, path)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
@@ -304,9 +298,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                                   "set the parallelism: drop one of them")
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
-    if args.verify is not None and (args.records is None or args.verify < 1):
-        raise ConfigError("verify", "recomputes cells of --records: give --records, and K >= 1"
-                          if args.records is None else f"must be >= 1, got {args.verify}")
+    if args.verify is not None and ((args.records is None and args.cache is None) or args.verify < 1):
+        raise ConfigError("verify", f"must be >= 1, got {args.verify}" if args.verify < 1 else
+                          "recomputes cells that --records or --cache holds: give one of them")
     if args.cache is not None:
         _writable_directory(args.cache, "cache")
     # a pool of more processes than seeds would idle: the rest are not started
@@ -377,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 traceback.print_exc()
             _silence_stdout()
+            if settled() is not None:  # the output is out: its status stands (exit 4 never follows it)
+                _say(f"warning: after the output was published: {incomplete_reason(err)}")
+                return settled()
             _say(f"incomplete: {incomplete_reason(err)}")
             return ExitStatus.INCOMPLETE
 

@@ -33,7 +33,8 @@ class ExitStatus(enum.IntEnum):
 
 MEANING: dict[ExitStatus, str] = {
     ExitStatus.OK: "every claim PASSes and every negative control is detected",
-    ExitStatus.REFUTED: "a claim FAILs (and no control of that claim was decided the wrong way)",
+    ExitStatus.REFUTED: "a claim FAILs, and its check was not shown to FAIL a true setting (no "
+                        "control of that claim that expects PASS FAILed)",
     ExitStatus.BAD_INPUT: "bad input, or a setting that cannot be computed: one line naming the "
                           "field; nothing was written",
     ExitStatus.UNDECIDED: "no claim FAILs, but a claim or a negative control is INCONCLUSIVE (the "
@@ -42,8 +43,9 @@ MEANING: dict[ExitStatus, str] = {
     ExitStatus.INCOMPLETE: "the run could not complete (I/O error, interrupted, out of memory): "
                            "one line saying why; the previous report, if any, is left as it was",
     ExitStatus.SUITE_DEFECT: "a negative control was decided the wrong way (a broken setting "
-                             "PASSed, or a true one FAILed), and no claim whose controls all held "
-                             "FAILs: a defect of the suite, whose checks then cannot be trusted",
+                             "PASSed, or a true one FAILed), and no claim FAILs whose check held "
+                             "on its true settings: a defect of the suite, whose checks then cannot "
+                             "be trusted",
 }
 
 
@@ -86,16 +88,19 @@ def status_of(claims: list[tuple[str, str]], controls: list[tuple[str, str, str]
     """The status of a completed run from its claims' (id, verdict) and its controls' (claim
     id, verdict, expected verdict).
 
-    REFUTED if a claim FAILs and none of that claim's controls was decided the wrong way; else
-    SUITE_DEFECT if any control was (a claim's FAIL is no evidence when its check was shown to
-    decide a setting the wrong way: A3-unbalanced-antipodal FAILing shows the check FAILs a
-    true setting); else UNDECIDED if a claim or a control is INCONCLUSIVE; else OK.  A pipeline
-    can so tell "refuted" from "undecided" from "the suite is broken"."""
-    broken = {claim for claim, verdict, expected in controls
-              if control_state(verdict, expected) is ControlState.WRONG}
-    if any(verdict == "FAIL" and claim not in broken for claim, verdict in claims):
+    REFUTED if a claim FAILs and its check was not shown to FAIL a true setting (none of that
+    claim's controls that expect PASS, such as A3-unbalanced-antipodal, FAILed: then the check
+    is too strict and its FAIL no evidence; a control that expects FAIL and PASSed shows the
+    check too lenient, which makes a FAIL stronger evidence, not weaker); else SUITE_DEFECT if
+    any control was decided the wrong way; else UNDECIDED if a claim or a control is
+    INCONCLUSIVE; else OK.  A pipeline can so tell "refuted" from "undecided" from "the suite
+    is broken"."""
+    wrong = [(claim, expected) for claim, verdict, expected in controls
+             if control_state(verdict, expected) is ControlState.WRONG]
+    too_strict = {claim for claim, expected in wrong if expected == "PASS"}
+    if any(verdict == "FAIL" and claim not in too_strict for claim, verdict in claims):
         return ExitStatus.REFUTED
-    if broken:
+    if wrong:
         return ExitStatus.SUITE_DEFECT
     if all(v == "PASS" for _, v in claims) and all(v == e for _, v, e in controls):
         return ExitStatus.OK

@@ -35,6 +35,8 @@ _deferring = False
 #: can be lost -- a handler that runs inside a weakref callback or ``__del__`` raises into
 #: code whose exceptions Python prints as "Exception ignored" and drops
 _pending: int | None = None
+#: the exit status of a command whose output is published (:func:`settle`), else None
+_settled: int | None = None
 
 
 def _raise(signum: int, _frame: FrameType | None) -> None:
@@ -79,12 +81,18 @@ def settle(status: int) -> None:
     during the publication is forgotten, and one received from now on ends the process at once
     with that status (nothing is left to clean up, and the status already says what the
     published output says).  Exit 4 never follows a publication."""
-    global _pending
-    _pending = None
+    global _pending, _settled
+    _pending, _settled = None, status
     if threading.current_thread() is threading.main_thread():
         for s in SIGNALS:
             if signal.getsignal(s) is _raise:  # a command's (:func:`interruptible`), not a caller's
                 signal.signal(s, lambda *_: os._exit(status))
+
+
+def settled() -> int | None:
+    """The status :func:`settle` fixed, if the command's output is published: an error after
+    that (syncing a folder, closing a pool) is reported but cannot make the status 4."""
+    return _settled
 
 
 def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], None]:
@@ -100,11 +108,11 @@ def interruptible() -> Iterator[None]:
     Python delivers signals there).  Where that exception is lost (see :data:`_pending`) it is
     not printed, and is raised again before a report is swapped in and by :func:`check_pending`
     (which the command calls when it is done)."""
-    global _pending
+    global _pending, _settled
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _pending = None
+    _pending, _settled = None, None
     previous = {s: signal.signal(s, _raise) for s in SIGNALS}
     hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
     try:
@@ -113,7 +121,7 @@ def interruptible() -> Iterator[None]:
         for s, handler in previous.items():
             signal.signal(s, handler)
         sys.unraisablehook = hook
-        _pending = None
+        _pending, _settled = None, None
 
 
 def ignore_interrupts(parent: int) -> None:

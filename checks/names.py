@@ -29,6 +29,11 @@ def hashed(*parts: str) -> str:
     return "-".join([*(s for s in map(slug, parts) if s), digest])
 
 
+def longest(parts: int) -> int:
+    """The most characters :func:`hashed` gives for ``parts`` texts."""
+    return parts * (_SLUG_LENGTH + 1) + 10
+
+
 def anchor(check_id: str) -> str:
     """The HTML anchor of a claim or control: the id itself where it is already a safe name
     (``A3``, ``A3-rate-too-fast``: readable links), else :func:`hashed`."""

@@ -32,6 +32,7 @@ from types import TracebackType
 
 from checks.files import UnsafeFile, atomic_write, open_lock, read_bytes, write_temporary
 from checks.interrupt import deferred, settle
+from checks.names import longest
 from numerics.config import ConfigError
 
 #: what a run writes into its report directory
@@ -41,10 +42,15 @@ REPORT_ENTRIES = frozenset({"config.json", "report.json", "report.md", "report.h
 _STAGING = "icl-verify-staging-"
 _MKDTEMP_SUFFIX = r"[a-z0-9_]{8}"
 
-#: the longest name and path Linux file systems take, and the room a file inside the set needs
-#: (``figures/`` and a figure's name, :func:`checks.plots.figure_name`, and the staging prefix)
+#: the longest name and path Linux file systems take, and the room the deepest file of the
+#: set needs below the target's path: the staging directory's name beside it (longer than the
+#: target's by ``..``, :data:`_STAGING` and mkdtemp's 8 characters), ``/figures/``, a figure's
+#: name (hashed from 3 texts, the check id, the panel's title and its kind:
+#: :func:`checks.plots.figure_name`) with ``.svg``, and the temporary name it is written under
+#: (``.NAME.`` and mkstemp's 8 characters, ``.tmp``: :func:`checks.files.write_temporary`)
 _NAME_MAX, _PATH_MAX = 255, 4096
-_INNER_PATH = 160
+_INNER_PATH = (len(f"..{_STAGING}") + 8 + len("/figures/") + longest(3) + len(".svg")
+               + len("..") + 8 + len(".tmp"))
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -96,20 +102,27 @@ def _umask() -> int:
     return mask
 
 
-def check_writable_file(field: str, path: Path) -> None:
-    """A file path the run will write at its end, checked now and without writing anything:
-    not a directory, and the nearest folder on its path that exists one this process can
-    create the rest in and write to."""
+def writable_folder(field: str, path: Path, start: Path) -> Path:
+    """The nearest folder that exists from ``start`` up (``path`` itself or its parent), checked
+    without writing anything to be a directory this process can create the rest of ``path``
+    in and write to; else bad input naming ``field``."""
     try:
-        if path.is_dir():
-            raise ConfigError(field, f"{str(path)!r} is a directory; give a file path")
-        above = next(a for a in path.parents if os.path.lexists(a))
+        above = next(a for a in (start, *Path(os.path.abspath(start)).parents) if os.path.lexists(a))
         if not above.is_dir():
             raise ConfigError(field, f"{str(above)!r} is a file, so {str(path)!r} cannot be created")
     except OSError as err:  # a name too long, a loop of symlinks
-        raise ConfigError(field, f"cannot write {str(path)!r}: {_reason(err)}") from None
+        raise ConfigError(field, f"cannot use {str(path)!r}: {_reason(err)}") from None
     if not os.access(above, os.W_OK | os.X_OK):
         raise ConfigError(field, f"cannot write {str(path)!r}: no permission to write in {str(above)!r}")
+    return above
+
+
+def check_writable_file(field: str, path: Path) -> None:
+    """A file path the run will write at its end, checked now (:func:`writable_folder`): not a
+    directory, and creatable."""
+    if os.path.isdir(path):  # False where the path cannot be looked at: writable_folder says why
+        raise ConfigError(field, f"{str(path)!r} is a directory; give a file path")
+    writable_folder(field, path, path.parent)
 
 
 def _is_temporary_of_the_set(name: str) -> bool:
@@ -177,12 +190,7 @@ class ReportTarget:
             raise self._refuse(f"{str(t)!r} is a symlink to a missing directory")
         if t.exists() and not t.is_dir():
             raise self._refuse(f"{str(t)!r} is a file, not a directory")
-        above = next(a for a in t.parents if a.exists())
-        if not above.is_dir():
-            raise self._refuse(f"{str(above)!r} is a file, so {str(t)!r} cannot be created")
-        # the staging directory and the lock go beside the target, in its parent
-        if not os.access(above, os.W_OK | os.X_OK):
-            raise self._refuse(f"cannot write {str(t)!r}: no permission to write in {str(above)!r}")
+        writable_folder(self.field, t, t.parent)  # the staging directory and the lock go beside it
         if t.exists() and os.path.ismount(t):
             raise self._refuse(f"{str(t)!r} is a mount point; give a directory below it")
         if t.is_dir():

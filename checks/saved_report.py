@@ -8,21 +8,28 @@ A saved report is data from elsewhere, so it is read as data and nothing else:
    digits than Python converts, or nesting deeper than it parses, is refused).
 3. **The schema** (:func:`checks.schema.validate_report`): every field the renderers read has
    its type.
-4. **The relations a schema cannot state**: ids unique; every control's claim in its paper;
-   every outcome's verdict the one its decision record gives (:func:`checks.decision.from_record`),
-   every check's the one its gating outcomes give, every control's ``detected`` and the exit
-   status the ones the verdicts give; every figure's data consistent (its arrays of one length:
-   :attr:`checks.plots.FigureKind.check`).
-5. **The numbers**: NaN and the infinities, which JSON lacks, are written as the strings
-   ``"nan"``, ``"inf"`` and ``"-inf"`` (:func:`checks.report.to_json`); they are read back as
-   floats here, once, so that no renderer meets a number as a string.
+4. **The bounds** (:func:`_check_shape`, before the schema, whose validator's work grows with
+   the report): nesting, lengths of lists, objects and strings, the number of outcomes and of
+   figures; every integer within a double's range; every string text (no lone surrogate).
+5. **The relations a schema cannot state**: ids unique; every control's claim in its paper;
+   every outcome's verdict the one its decision record's rule gives, its criterion that rule's
+   words and its ``ci`` the interval decided on (present exactly when the interval has width);
+   every check's verdict the one its gating outcomes give, and its statistic, uncertainty and
+   criterion its deciding outcome's; every control's ``detected`` and the exit status the ones
+   the verdicts give; every figure's data consistent (its arrays of one length:
+   :attr:`checks.plots.FigureKind.check`).  What an outcome's uncertainty holds beyond its
+   ``ci`` (a standard error, a p-value) is shown as saved.
+6. **The numbers**: NaN and the infinities, which JSON lacks, are written as the strings
+   ``"nan"``, ``"inf"`` and ``"-inf"`` (:func:`checks.report.to_json`); where the schema types
+   a value as a number they are read back as floats here, once, so that no renderer meets a
+   number as a string (a text that reads "nan" stays text).
 
 Any failure is a :class:`checks.schema.ReportError` of one line.
 """
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +51,7 @@ _REAL = "#/$defs/real"
 
 #: the bounds a report is read within, each far beyond a real one's and each keeping the
 #: work of reading and drawing bounded (a rate fit of 200,000 points took minutes to draw): the
-#: nesting (a real report's is 8 levels deep; the parser, the schema's validator and the
+#: nesting (a smoke run's report is 12 levels deep; the parser, the schema's validator and the
 #: renderers recurse, and 500 levels overflowed one), a list's length (a drawn trajectory has
 #: about 400 points), a string's length (the longest text is a few hundred characters), the
 #: outcomes (a quick run has about 240) and the figures (a quick run draws about 80, at about
@@ -61,10 +68,7 @@ def parse(text: str) -> dict:
     except ValueError as err:  # JSONDecodeError, a 5000-digit integer, NaN
         raise ReportError(" ".join(str(err).split())[:160]) from None
     _check_shape(report)
-    try:  # a lone surrogate ("\\ud800") is valid JSON but not text: no file can hold it
-        json.dumps(report, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ReportError("a string holds a lone surrogate (\\ud800 to \\udfff), which is not text") from None
+    _check_counts(report)
     validate_report(report)
     _relations(report)
     return restore(report)
@@ -72,20 +76,53 @@ def parse(text: str) -> dict:
 
 def _check_shape(value: Any) -> None:
     """Refuse nesting, lists, objects or strings (keys too) beyond :data:`MAX_DEPTH`,
-    :data:`MAX_ITEMS` and :data:`MAX_STRING` (walked without recursing)."""
-    todo = [(value, 1)]
-    while todo:
+    :data:`MAX_ITEMS` and :data:`MAX_STRING`, an integer no double holds (a 400-digit one made
+    ``float`` overflow), and a lone surrogate (``"\\ud800"`` is valid JSON but not text: no
+    file can hold it).  Walked without recursing."""
+    _leaf(value)
+    todo = [(value, 1)] if isinstance(value, (list, dict)) else []
+    while todo:  # containers only: a report is mostly numbers, each checked where it is met
         node, depth = todo.pop()
         if depth > MAX_DEPTH:
             raise ReportError(f"nested deeper than {MAX_DEPTH} levels")
-        if isinstance(node, str) and len(node) > MAX_STRING:
-            raise ReportError(f"a string of {len(node)} characters, more than the {MAX_STRING} allowed")
-        if isinstance(node, (list, dict)) and len(node) > MAX_ITEMS:
+        if len(node) > MAX_ITEMS:
             raise ReportError(f"{len(node)} items in one list or object, more than the {MAX_ITEMS} allowed")
-        if isinstance(node, dict):
-            todo.extend((child, depth + 1) for child in [*node, *node.values()])
-        elif isinstance(node, list):
-            todo.extend((child, depth + 1) for child in node)
+        for child in (node if isinstance(node, list) else [*node, *node.values()]):
+            if type(child) is float:
+                continue
+            if isinstance(child, (list, dict)):
+                todo.append((child, depth + 1))
+            else:
+                _leaf(child)
+
+
+def _leaf(value: Any) -> None:
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise ReportError(f"a string of {len(value)} characters, more than the {MAX_STRING} allowed")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ReportError("a string holds a lone surrogate (\\ud800 to \\udfff), which is "
+                              "not text") from None
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+        raise ReportError(f"an integer of {len(str(abs(value)))} digits, beyond a double's range")
+
+
+def _check_counts(report: Any) -> None:
+    """Refuse more than :data:`MAX_OUTCOMES` outcomes or :data:`MAX_FIGURES` figures, counted
+    before the schema is checked (so defensively: what is not yet known to be a list of
+    objects counts as none)."""
+    def items(node: Any, key: str) -> list:
+        found = node.get(key) if isinstance(node, dict) else None
+        return found if isinstance(found, list) else []
+
+    outcomes = [o for paper in items(report, "papers") for group in ("claims", "controls")
+                for check in items(paper, group) for o in items(check, "outcomes")]
+    figures = sum(isinstance(o, dict) and o.get("figure") is not None for o in outcomes)
+    if len(outcomes) > MAX_OUTCOMES or figures > MAX_FIGURES:
+        raise ReportError(f"{len(outcomes)} outcomes with {figures} figures, more than the "
+                          f"{MAX_OUTCOMES} and {MAX_FIGURES} a report holds")
 
 
 def read(path: Path) -> tuple[str, dict]:
@@ -128,11 +165,6 @@ def _restore(value: Any, schema: dict) -> Any:
 
 def _relations(report: dict) -> None:
     checks = claims_of(report) + controls_of(report)
-    outcomes = [o for c in checks for o in c["outcomes"]]
-    figures = sum(o["figure"] is not None for o in outcomes)
-    if len(outcomes) > MAX_OUTCOMES or figures > MAX_FIGURES:
-        raise ReportError(f"{len(outcomes)} outcomes with {figures} figures, more than the "
-                          f"{MAX_OUTCOMES} and {MAX_FIGURES} a report holds")
     seen: set[str] = set()
     for check in checks:
         if check["id"] in seen:
@@ -170,7 +202,8 @@ def _outcome(outcome: dict, where: str, figure_kinds: dict) -> None:
     the record's, the interval shown is the one decided on, and its figure's data fit."""
     try:
         criterion = criterion_of(outcome["decision"])
-        verdict = criterion.decide(*(float(v) for v in outcome["decision"]["interval"]))
+        lo, hi = (float(v) for v in outcome["decision"]["interval"])
+        verdict = criterion.decide(lo, hi)
     except ValueError as err:  # a negative tolerance, an interval with lo > hi
         raise ReportError(f"{where}: its decision record is not one a rule can read: {err}") from None
     if verdict.value != outcome["verdict"]:
@@ -178,7 +211,9 @@ def _outcome(outcome: dict, where: str, figure_kinds: dict) -> None:
                           "decision record")
     if outcome["criterion"] != criterion.describe():
         raise ReportError(f"{where}: its criterion is not the words of its decision record's rule")
-    if "ci" in outcome["uncertainty"] and outcome["uncertainty"]["ci"] != outcome["decision"]["interval"]:
+    uncertainty = outcome["uncertainty"]
+    if ("ci" in uncertainty) != (lo < hi) or uncertainty.get("ci", outcome["decision"]["interval"]) \
+            != outcome["decision"]["interval"]:
         raise ReportError(f"{where}: its ci is not the interval its verdict was decided on")
     if outcome["figure"] is not None:
         try:

@@ -15,7 +15,7 @@ import jsonschema
 
 from checks.exit_status import status_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA: dict[str, Any] = json.loads(
     files("checks").joinpath("report.schema.json").read_text(encoding="utf-8"))
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -67,6 +67,8 @@ from numerics.gaussian_mixtures.sufficient_stats import draw_noise, sample
     (["calibrate"], "--seeds"),
     (["calibrate", "--seeds", "1", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
     (["calibrate", "--seeds", "1", "--cache", "/dev/null/cache"], "--cache"),
+    (["calibrate", "--seeds", "1", "--verify", "2"], "--verify"),  # nothing to verify
+    (["calibrate", "--seeds", "1", "--cache", "/tmp/icl-verify-unused", "--verify", "0"], "--verify"),
     # found by issue 14's review: these said "incomplete" (exit 4)
     (["run", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
     (["constants", "--d", "0"], "--d"),
@@ -390,9 +392,10 @@ def test_minimizer_and_tv_for_c_classes(capsys) -> None:
 
 
 def test_run_exit_status_tells_refuted_from_undecided_from_a_defect() -> None:
-    """0 all PASS and all controls detected; 1 a claim FAILs (and only that) whose controls
-    held; 3 a claim or a control INCONCLUSIVE; 5 a control decided the wrong way (a broken
-    setting PASSes), which a FAIL of that control's own claim does not outweigh."""
+    """0 all PASS and all controls detected; 1 a claim FAILs whose check was not shown to FAIL
+    a true setting; 3 a claim or a control INCONCLUSIVE; 5 a control decided the wrong way (a
+    broken setting PASSes, or a true one FAILs), which a FAIL of a claim outweighs only where
+    that claim's check FAILed none of its true settings."""
 
     def claim(verdict: Verdict, cid: str = "A1") -> CheckResult:
         lo = {Verdict.PASS: -1.0, Verdict.FAIL: 1.0, Verdict.INCONCLUSIVE: -0.5}[verdict]
@@ -403,25 +406,30 @@ def test_run_exit_status_tells_refuted_from_undecided_from_a_defect() -> None:
         return CheckResult(id=cid, statement="", outcomes=[outcome], seed=0, budget={}, settings={},
                            method="", elapsed_s=0.0)
 
-    control = CONTROLS[0]  # A1's, expects FAIL
-    assert control.claim == "A1" and control.expected is Verdict.FAIL
-    detected, undecided, wrong = (ControlResult(control, claim(v))
-                                  for v in (Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.PASS))
+    broken = CONTROLS[0]  # A1's, a broken setting: expects FAIL
+    true = next(c for c in CONTROLS if c.expected is Verdict.PASS)  # A3-unbalanced-antipodal
+    assert broken.claim == "A1" and broken.expected is Verdict.FAIL and true.claim == "A3"
+    detected, undecided, lenient = (ControlResult(broken, claim(v))
+                                    for v in (Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.PASS))
+    strict = ControlResult(true, claim(Verdict.FAIL, "A3"))
 
     def result(claims, controls):
         return RunResult([PaperResult(PAPERS[0], None, claims, controls)])
 
     passed, open_, failed = (claim(v) for v in (Verdict.PASS, Verdict.INCONCLUSIVE, Verdict.FAIL))
+    a3_failed = claim(Verdict.FAIL, "A3")
     assert result([passed], [detected]).exit_status == 0
     assert result([open_], [detected]).exit_status == 3
     assert result([passed], [undecided]).exit_status == 3
     assert result([open_, failed], [detected]).exit_status == 1
     assert result([failed], [undecided]).exit_status == 1
-    assert result([passed], [wrong]).exit_status == 5
-    assert result([open_], [wrong, undecided]).exit_status == 5
-    # A1's FAIL is no evidence when A1's own control was decided the wrong way; A2's still is
-    assert result([failed], [wrong]).exit_status == 5
-    assert result([failed, claim(Verdict.FAIL, "A2")], [wrong]).exit_status == 1
+    assert result([passed], [lenient]).exit_status == 5
+    assert result([open_], [lenient, undecided]).exit_status == 5
+    assert result([passed], [strict]).exit_status == 5
+    # a check shown too lenient still FAILed its claim: evidence; one shown too strict did not
+    assert result([failed], [lenient]).exit_status == 1
+    assert result([a3_failed], [strict]).exit_status == 5
+    assert result([a3_failed, failed], [strict]).exit_status == 1
 
 
 def test_constants_of_c_classes_print_the_monte_carlo_answer(capsys) -> None:

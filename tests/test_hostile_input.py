@@ -13,11 +13,13 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import weakref
 from pathlib import Path
 
+import joblib.memory
 import pytest
 
-from checks import calibrate, cli, workers
+from checks import calibrate, cli, publish, workers
 from checks.exit_status import COMPLETED, status_of
 from checks.report import report_dict, run_config, to_json
 from checks.runner import run
@@ -71,6 +73,34 @@ def test_ids_never_reach_a_path(tmp_path: Path, saved: dict, capsys, hostile_id:
     assert not list(outside.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == [".reports.lock", "outside", "reports"]
     assert all(p.parent == directory / "figures" for p in (directory / "figures").iterdir())
+
+
+def test_the_longest_figure_names_fit_the_deepest_directory_allowed(tmp_path: Path, saved: dict,
+                                                                    capsys) -> None:
+    """A report directory whose path is as long as publish allows, and ids and titles whose
+    figure names are the longest: every file is written (no ENAMETOOLONG after drawing)."""
+    report = json.loads(json.dumps(saved))
+    paper = report["papers"][0]
+    claim = paper["claims"][0]
+    claim["id"] = "i" * 300
+    for control in paper["controls"]:
+        if control["claim"] == saved["papers"][0]["claims"][0]["id"]:
+            control["claim"] = claim["id"]
+    for o in claim["outcomes"]:
+        o["name"] = "t" * 300 + o["name"]
+    claim["deciding_outcome"] = "t" * 300 + claim["deciding_outcome"]
+    room = publish._PATH_MAX - publish._INNER_PATH - len(os.fsencode(str(tmp_path)))
+    directory = tmp_path
+    while room > 201 + 100:  # folders of 200 bytes, then the directory, to the longest path allowed
+        directory, room = directory / ("d" * 200), room - 201
+    directory = directory / ("r" * (room - 1))
+    directory.mkdir(parents=True)
+    assert len(os.fsencode(str(directory))) == publish._PATH_MAX - publish._INNER_PATH
+    (directory / "report.json").write_text(json.dumps(report))
+    status, err = _main(capsys, "report", str(directory))
+    assert status == report["exit_status"], err
+    drawn = [p.name for p in (directory / "figures").iterdir()]
+    assert any(n.startswith("i" * 48 + "-" + "t" * 48 + "-") for n in drawn), drawn  # slugs at their longest
 
 
 # A criterion is not here: it must be its rule's own words, so a script there is refused
@@ -513,14 +543,44 @@ def test_a_signal_after_the_swap_keeps_the_reports_status(tmp_path: Path, saved:
     assert done.returncode == saved["exit_status"], done.stderr
 
 
-def test_a_planted_function_record_in_the_cache_is_recomputed(tmp_path: Path, capsys) -> None:
+def test_an_error_after_the_swap_keeps_the_reports_status(tmp_path: Path, saved: dict, capsys,
+                                                          monkeypatch) -> None:
+    """Syncing the report's parent folder fails once the new set is in place: a warning line,
+    and the new report's status, not 4 (checks.interrupt.settled)."""
+    directory = _report_dir(tmp_path, saved)
+    real = publish._fsync_directory
+
+    def fsync(path: Path) -> None:
+        if Path(path) == directory.parent:
+            raise OSError(5, "Input/output error")
+        real(path)
+
+    monkeypatch.setattr(publish, "_fsync_directory", fsync)
+    status, err = _main(capsys, "report", str(directory))
+    assert status == saved["exit_status"], err
+    assert err[-1:] == ["icl-verify: warning: after the output was published: "
+                                        "I/O error: Input/output error"], err
+
+
+@pytest.mark.parametrize("planted", [b"# first line: x\n", b"\xff\xfe not UTF-8",
+                                     b"# first line: " + b"9" * 5000 + b"\n"])
+def test_a_planted_function_record_in_the_cache_is_recomputed(tmp_path: Path, capsys, monkeypatch,
+                                                              planted: bytes) -> None:
+    """joblib's record of the cached function's source (func_code.py), replaced: read as
+    missing, written anew, and the cells computed (the 5000-digit line made joblib's int()
+    raise)."""
+    # joblib remembers, per process, the functions whose record it has checked: forgotten here,
+    # so that this process reads the planted record as a fresh one would
+    monkeypatch.setattr(joblib.memory, "_FUNCTION_HASHES", weakref.WeakKeyDictionary())
     cache = tmp_path / "cache"
     record = cache / "checks" / "calibrate" / "cell_entry" / "func_code.py"
     record.parent.mkdir(parents=True)
-    for planted in (b"# first line: x\n", b"\xff\xfe not UTF-8"):
-        record.write_bytes(planted)
-        status, err = _main(capsys, "calibrate", *SMOKE_A4, "--seeds", "1", "--cache", str(cache))
-        assert status == 0, err
+    record.write_bytes(planted)
+    status, err = _main(capsys, "calibrate", *SMOKE_A4, "--seeds", "1", "--cache", str(cache))
+    assert status == 0, err
+    rewritten = record.read_text()
+    assert rewritten.startswith("# first line: ") and "def cell_entry" in rewritten
+    assert len(list(cache.rglob("output.json"))) == 2
 
 
 def test_verify_covers_the_cache_and_a_random_subset(tmp_path: Path, capsys) -> None:
@@ -541,7 +601,7 @@ def test_verify_covers_the_cache_and_a_random_subset(tmp_path: Path, capsys) -> 
         result["outcomes"] = [[n, "PASS", g] for n, _, g in result["outcomes"]]
         entry.write_text(json.dumps(stored))
     line = _refused(capsys, "--cache", "calibrate", *SMOKE_A4, "--seeds", "2", "--cache", str(cache),
-                    "--records", str(records), "--verify", "1")
+                    "--verify", "1")  # a cache alone, no records
     assert "its cache entry" in line and "recomputes to" in line
 
 
