@@ -39,8 +39,17 @@ _pending: int | None = None
 _settled: int | None = None
 
 
+#: the process whose command installed :func:`_raise` (:func:`interruptible`)
+_owner: int | None = None
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
     global _pending
+    if os.getpid() != _owner:
+        # a worker forked from the command, before its initializer (ignore_interrupts) ran: the
+        # signal is the pool stopping it, or the command's own, which reached the fork; the
+        # worker ends as the signal's default action would, without a traceback
+        os._exit(128 + signum)
     _pending = signum
     if not _deferring:
         raise Interrupted(signum)
@@ -108,11 +117,11 @@ def interruptible() -> Iterator[None]:
     Python delivers signals there).  Where that exception is lost (see :data:`_pending`) it is
     not printed, and is raised again before a report is swapped in and by :func:`check_pending`
     (which the command calls when it is done)."""
-    global _pending, _settled
+    global _pending, _settled, _owner
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _pending, _settled = None, None
+    _pending, _settled, _owner = None, None, os.getpid()
     previous = {s: signal.signal(s, _raise) for s in SIGNALS}
     hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
     try:
@@ -157,8 +166,11 @@ def as_completed(futures: Iterable[Future]) -> Iterator[Future]:
     main thread each second: a process-directed signal may be delivered to another thread (an
     executor's manager thread), and Python runs its handler in the main thread only once that
     thread wakes, which a plain wait would delay until the next future finished (measured: 36 s
-    from Ctrl-C to exit in a calibration at the smoke profile)."""
+    from Ctrl-C to exit in a calibration at the smoke profile).  Each wake also raises a signal
+    whose exception was lost (:func:`check_pending`): one received while the pool forked its
+    workers left the drawing running to its end (issue 26, under load)."""
     pending = set(futures)
     while pending:
         done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+        check_pending()
         yield from done
