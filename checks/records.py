@@ -27,6 +27,7 @@ import jsonschema
 from checks.decision import Verdict, claim_verdict
 from checks.files import open_regular, strict_json
 from checks.paper import PROFILE_NAMES
+from checks.schema import first_problem
 
 #: the longest line of a records file: a record is about 600 bytes (A5m's, the longest, 1.6 kB)
 MAX_LINE = 1 << 16
@@ -89,10 +90,9 @@ class BadRecord(ValueError):
 def problem(value: Any, schema: dict[str, Any]) -> str | None:
     """Why ``value`` is not a valid ``schema`` document with a consistent result (one line),
     or None."""
-    error = jsonschema.exceptions.best_match(_VALIDATORS[id(schema)].iter_errors(value))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        return f"at {where}: {' '.join(error.message.split())[:160]}"
+    why = first_problem(_VALIDATORS[id(schema)], value)
+    if why is not None:
+        return why
     result = value["result"] if schema is CACHE_SCHEMA else value
     gating = [Verdict(v) for _, v, gates in result["outcomes"] if gates]
     if claim_verdict(gating).value != result["verdict"]:

@@ -35,19 +35,25 @@ class ReportError(ValueError):
     """A report.json that this version cannot read; ``str(err)`` is one line."""
 
 
-def _where(error: jsonschema.ValidationError) -> str:
-    return "/".join(str(p) for p in error.absolute_path) or "(top level)"
+def first_problem(validator: jsonschema.protocols.Validator, document: Any) -> str | None:
+    """The first problem ``validator`` finds in ``document``, in one line naming where it is
+    ("at papers/0/id: ..."), or None."""
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    message = " ".join(error.message.split())
+    if len(message) > 160:  # jsonschema quotes the offending value, which may be huge
+        message = message[:157] + "..."
+    return f"at {where}: {message}"
 
 
 def validate_report(report: Any) -> None:
     """Raise :class:`ReportError` naming the first problem (one line) unless ``report`` is a
     whole report of :data:`SCHEMA_VERSION`."""
-    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(report))
-    if error is not None:
-        message = " ".join(error.message.split())
-        if len(message) > 160:  # jsonschema quotes the offending value, which may be huge
-            message = message[:157] + "..."
-        raise ReportError(f"at {_where(error)}: {message}")
+    why = first_problem(_VALIDATOR, report)
+    if why is not None:
+        raise ReportError(why)
     expected = status_of([(c["id"], c["verdict"]) for c in claims_of(report)],
                          [(c["claim"], c["verdict"], c["expected"]) for c in controls_of(report)])
     if report["exit_status"] != expected:
