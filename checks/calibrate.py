@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+from joblib.memory import MemorizedFunc
 from scipy import stats
 
 from checks import cache, records
@@ -233,6 +234,12 @@ class Versioned(Executor):
         self._executor.shutdown(wait=wait)
 
 
+def _stored_cells(directory: Path) -> MemorizedFunc:
+    """:func:`cell_entry` memoised in the cache at ``directory``: the one key under which the
+    workers store a cell and the sweep looks it up (``context`` is not part of it)."""
+    return cache.memory(directory).cache(cell_entry, ignore=["context"])
+
+
 def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
     """A worker's entry point: one seed's cells (each with its version), sharing one
     :class:`RunContext`: a claim and the controls that re-judge its numbers (a rate claimed too
@@ -241,7 +248,7 @@ def _call(task: tuple[list[tuple[Cell, str]], str | None]) -> list[dict]:
     context = RunContext(cells_[0][0].seed)
     if directory is None:
         return [compute_cell(cell, version, context) for cell, version in cells_]
-    store = cache.memory(Path(directory)).cache(cell_entry, ignore=["context"])
+    store = _stored_cells(Path(directory))
     return [store.call(cell, version, context)[0]["result"] for cell, version in cells_]
 
 
@@ -437,7 +444,7 @@ def verify(reused: dict[Cell, Reused], k: int, executor: Executor | None) -> dic
 def _from_cache(cells_: list[Cell], directory: Path) -> dict[Cell, Reused]:
     """The cells the cache holds, each entry checked (:func:`checks.cache.checked`); an entry
     that fails is left out, to be recomputed, with a line on stderr."""
-    stored = cache.memory(directory).cache(cell_entry, ignore=["context"])
+    stored = _stored_cells(directory)
     found = {}
     for cell in cells_:
         version = code_version(cell.paper)
