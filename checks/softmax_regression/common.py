@@ -35,9 +35,8 @@ def model_and_floor(setting: Setting):
 def time_to_eps(model, fl: floor.Floor, budget: Budget) -> tuple[int, float]:
     """The first GD step at which L is within EPSILON of the floor (-1: not within
     ``budget.max_steps``), and the pmf mass dropped."""
-    first, dropped = gd.first_times(model, budget.eta, lambda p: p.loss - fl.total <= EPSILON,
-                                    budget.max_steps)
-    return int(first[0]), dropped
+    return gd.first_time_below(model, budget.eta, lambda loss: loss - fl.total <= EPSILON,
+                               budget.max_steps)
 
 
 def times_to_eps(model, fl: floor.Floor, budget: Budget) -> tuple[np.ndarray, float]:

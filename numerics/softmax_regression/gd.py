@@ -44,8 +44,20 @@ def iterates(model: Any, eta: float, steps: int) -> Iterator[tuple[int, np.ndarr
         params = params - eta * point.orbit_gradient
 
 
+def recorded_steps(steps: int, every: int) -> np.ndarray:
+    """t = 0, every, 2 every, ... and the last step."""
+    t = np.arange(0, steps + 1, every)
+    return t if t[-1] == steps else np.append(t, steps)
+
+
 def descend(model: Any, eta: float, steps: int, every: int = 1) -> Trajectory:
     """``steps`` steps of GD, recording t = 0, every, 2 every, ... and the last step."""
+    if hasattr(model, "path"):  # a one-parameter family runs its own loop (BalancedFamily.path)
+        loss, g, att = model.path(eta, steps)
+        fields = model.points(eta, g, loss, att)
+        t = recorded_steps(steps, every)
+        return Trajectory(t=t, loss_stderr=np.zeros(t.size), params=fields.pop("params"),
+                          dropped=model.dropped, **{k: v[t] for k, v in fields.items()})
     recorded, points = [], []
     for t, params, point in iterates(model, eta, steps):
         last = params
@@ -59,6 +71,18 @@ def descend(model: Any, eta: float, steps: int, every: int = 1) -> Trajectory:
         attention=np.array([p.attention for p in points]),
         rival=np.array([p.rival for p in points]), rising=np.array([p.rising for p in points]),
         params=last, dropped=max(p.dropped for p in points))
+
+
+def first_time_below(model: Any, eta: float, reached: Callable[[float], bool], max_steps: int
+                     ) -> tuple[int, float]:
+    """The first step at which ``reached(L)`` holds of the loss (-1: not within ``max_steps``),
+    and the largest pmf mass dropped: :func:`first_times` on the loss alone, which a
+    one-parameter family computes without a :class:`Point` per step."""
+    if not hasattr(model, "path"):
+        first, dropped = first_times(model, eta, lambda point: reached(point.loss), max_steps)
+        return int(first[0]), dropped
+    loss = model.path(eta, max_steps, until=reached)[0]
+    return (loss.size - 1 if reached(float(loss[-1])) else -1), model.dropped
 
 
 def first_times(model: Any, eta: float, reached: Callable[[Point], np.ndarray], max_steps: int

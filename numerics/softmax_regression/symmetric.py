@@ -24,6 +24,8 @@ gradient entry ``dL/dQ_jk`` of its orbit (:attr:`Point.orbit_gradient`).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +101,19 @@ class BalancedParameters:
 
 @dataclass(frozen=True)
 class BalancedFamily(BalancedParameters):
-    """Softmax attention on the balanced family (:class:`BalancedParameters`)."""
+    """Softmax attention on the balanced family (:class:`BalancedParameters`).
+
+    Everything depends on ``delta = A - B`` alone: with ``x = e^-delta`` and ``u = 1/D``,
+    ``D = n + m x``, a query sees ``pi_k = n u`` and ``sum_j pi_j^2 = x^2 s2 u^2``, so
+
+        L   = (1/2) (W - 2 E[n u] + E[n^2 u^2] + x^2 E[s2 u^2]),
+        g_k = (2 E[n^2 u^2] - E[n u] - E[n^3 u^3] - x^2 E[n s2 u^3]) / K,
+
+    ``E[.]`` the pmf-weighted sums over the counts with ``n > 0`` (W their weight; a prompt
+    without the query's feature adds the constant ``(1/2) w_0 (1 + s2_0 / N^2)`` to L and
+    nothing else): three matrix-vector products per evaluation.  GD moves ``delta`` by
+    ``-eta K/(K - 1) g_k`` (the diagonal entry ``g_k`` down, the off-diagonal ``-g_k/(K - 1)``
+    up), so :meth:`path` runs the whole descent as a loop on one float."""
 
     K: int
     N: int
@@ -108,17 +122,66 @@ class BalancedFamily(BalancedParameters):
     def __post_init__(self) -> None:
         n, w, dropped = binomial_support(self.N, 1 / self.K, self.tolerance)
         m = self.N - n
-        object.__setattr__(self, "_sums", (n, m, shared_square_moment(m, self.K - 1), w, dropped))
+        s2 = shared_square_moment(m, self.K - 1)
+        seen = n > 0
+        absent = float(0.5 * w[~seen] @ (1 + s2[~seen] / m[~seen] ** 2))
+        n, m, s2, w = n[seen], m[seen], s2[seen], w[seen]
+        rows = (w * n, np.stack([w * n**2, w * s2]), np.stack([w * n**3, w * n * s2]))
+        object.__setattr__(self, "_sums", (n, m, rows, float(w.sum()), absent, dropped))
+
+    def moments(self, delta: float) -> tuple[float, float, float]:
+        """``(L, g_k, E[pi_k])`` at ``delta = A - B`` (the class docstring's moments)."""
+        n, m, (first, second, third), weight, absent, _ = self._sums
+        # Python floats between the products: numpy's per-call cost, not the arithmetic, is
+        # what a step of the 10^5-step sweeps spends
+        x = math.exp(-delta) if delta > -700 else math.inf
+        u = 1 / (n + m * x)
+        u2 = u * u
+        a1 = float(first @ u)
+        b_nn, b_s = (second @ u2).tolist()
+        c_nnn, c_ns = (third @ (u2 * u)).tolist()
+        x2 = x * x
+        loss = 0.5 * (weight - 2 * a1 + b_nn + x2 * b_s) + absent
+        return loss, (2 * b_nn - a1 - c_nnn - x2 * c_ns) / self.K, a1
 
     def evaluate(self, params: np.ndarray) -> Point:
-        n, m, s2, w, dropped = self._sums
-        pi, others = _one_shared_logit(n, m, s2, params[0] - params[1])
-        loss = float(w @ (0.5 * ((1 - pi) ** 2 + others)))
-        g = float(w @ (pi * (2 * pi - 1 - pi**2 - others))) / self.K
-        att = float(w @ pi)
+        loss, g, att = self.moments(params[0] - params[1])
         off = -g / (self.K - 1)
-        return Point(loss, np.full(self.K, loss), np.full(self.K, att), np.array([g, off]), dropped,
+        return Point(loss, np.full(self.K, loss), np.full(self.K, att), np.array([g, off]), self.dropped,
                      np.full(self.K, (1 - att) / (self.K - 1)), np.full(self.K, off < 0))
+
+    @property
+    def dropped(self) -> float:
+        return self._sums[-1]
+
+    def path(self, eta: float, steps: int, until: Callable[[float], bool] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(L, g_k, E[pi_k])`` at t = 0 .. steps of GD from Q = 0, or up to the first t at
+        which ``until(L)`` holds: the descent of :func:`numerics.softmax_regression.gd.iterates`
+        on ``delta`` alone, with no :class:`Point` per step (the time-to-eps sweeps take
+        10^5-10^6 steps)."""
+        rate = eta * self.K / (self.K - 1)
+        delta, rows = 0.0, []
+        for _ in range(steps + 1):
+            row = self.moments(delta)
+            rows.append(row)
+            if until is not None and until(row[0]):
+                break
+            delta -= rate * row[1]
+        loss, g, att = np.array(rows).T
+        return loss, g, att
+
+    def points(self, eta: float, g: np.ndarray, loss: np.ndarray, att: np.ndarray) -> dict:
+        """The :class:`Point` fields along a :meth:`path` as arrays over its steps (rows), and
+        the parameters at its last step."""
+        K = self.K
+        off = -g / (K - 1)
+        spent = eta * float(g[:-1].sum())  # A_t = -eta sum_(s<t) g_s, B_t = eta sum_(s<t) g_s / (K - 1)
+        return {"loss": loss, "feature_loss": np.repeat(loss[:, None], K, axis=1),
+                "attention": np.repeat(att[:, None], K, axis=1),
+                "rival": np.repeat(((1 - att) / (K - 1))[:, None], K, axis=1),
+                "rising": np.repeat((off < 0)[:, None], K, axis=1),
+                "params": np.array([-spent, spent / (K - 1)])}
 
 
 @dataclass(frozen=True)
