@@ -14,7 +14,12 @@ import pytest
 import sympy as sp
 from scipy import stats
 
-from numerics.gaussian_mixtures.class_constants import class_constants, integrands, projections
+from numerics.gaussian_mixtures.class_constants import (
+    class_constants,
+    draw_tasks,
+    integrands,
+    projections,
+)
 from numerics.gaussian_mixtures.minimizer import class_ray
 from numerics.gaussian_mixtures.priors import MixturePrior
 from numerics.gaussian_mixtures.sufficient_stats import draw_class_noise, sample_classes
@@ -100,7 +105,7 @@ def test_c_n_is_the_limit_of_n_times_e_tv() -> None:
     tv = class_tv_on_ray(prior, sample_classes(prior, noise, math.inf, test=True))
     a, b = (n * tv(c + k.g1.value / n) for n in (1024, 2048))
     # g1 is common to both sides: the constant's error is that of E[(1/2) sum |pi'|] only
-    slope = integrands(*projections(prior, np.random.default_rng(9), 400_000))["tv_n"]
+    slope = integrands(*projections(prior.snr, *draw_tasks(prior, np.random.default_rng(9), 400_000)))["tv_n"]
     error = abs(k.g1.value) * slope.std(ddof=1) / math.sqrt(slope.size)
     assert abs(_richardson_z(a, b, abs(k.g1.value) * slope.mean(), error)) < Z
 
@@ -119,3 +124,15 @@ def test_constants_refuse_a_law_off_the_paper() -> None:
     with pytest.raises(ValueError, match="prior"):
         class_constants(MixturePrior(d=3, classes=4, class_prior=(0.4, 0.3, 0.2, 0.1)),
                         np.random.default_rng(0), 100)
+
+
+def test_projections_equal_the_explicit_means() -> None:
+    """``m_k = R (g_k . w) / |g_k|`` against ``mu_k^T w`` with the (B, c, d) means of the
+    whitened prior (:meth:`MixturePrior.means`), formed explicitly."""
+    prior = MixturePrior(d=4, classes=5, snr=1.7)
+    g, y, z = draw_tasks(prior, np.random.default_rng(3), 500)
+    mu = prior.with_(cov=None, test_cov=None).means(g)
+    w = mu[np.arange(500), y] + z
+    m, w2 = projections(prior.snr, g, y, z)
+    np.testing.assert_allclose(m, np.einsum("bkd,bd->bk", mu, w), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(w2, np.einsum("bd,bd->b", w, w), rtol=1e-12)

