@@ -87,10 +87,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
                    help="check every option and claim the report directory (its parent and lock file "
                         "are created), print what would run, and exit 0 without computing or writing "
                         "a report")
+    r.add_argument("--jobs", type=integer, default=None, metavar="J",
+                   help="local worker processes the checks are spread over (each check draws from "
+                        "its own streams, so the report is the same for every J): an integer >= 1, "
+                        "1 for every check in this process; not with --scheduler; default: the "
+                        f"cores this process may use ({workers.cores()} here)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a Dask distributed scheduler (e.g. tcp://host:8786) to spread the checks over, "
                         "each with its own streams, so the results are the same (needs the dask "
-                        "extra); default: none, every check in this process")
+                        "extra); default: none, local processes (--jobs)")
     memory_option(r)
     debug_option(r)
 
@@ -160,12 +165,23 @@ def _junit_incomplete(path: Path, err: BaseException, start: float) -> None:
         pass
 
 
+def _jobs(args: argparse.Namespace, default: int) -> int:
+    """``--jobs``, checked against ``--scheduler``; ``default`` where it is not given."""
+    if args.jobs is not None and args.scheduler is not None:
+        raise ConfigError("jobs", "sets local processes; with --scheduler the cluster's workers "
+                                  "set the parallelism: drop one of them")
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
+    return default if args.jobs is None else args.jobs
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    args.jobs = _jobs(args, workers.cores())  # the papers' memory checks count the processes
     options = _run_options(args)
     # a --scheduler that cannot be reached (or Dask missing) is bad input, found before the
     # report directory is claimed, a dry run included
     with contextlib.ExitStack() as stack:
-        executor = _executor(args.scheduler, 1, stack, "debug" in args)
+        executor = _executor(args.scheduler, args.jobs, stack, "debug" in args)
         if args.scheduler is not None:
             # a calibration cell checks its own code version where it runs; a run's checks
             # do not, so each call to the cluster is checked first
@@ -293,18 +309,14 @@ def _writable_directory(path: Path, field: str) -> None:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise ConfigError("seeds", f"must be >= 1, got {args.seeds}")
-    if args.jobs is not None and args.scheduler is not None:
-        raise ConfigError("jobs", "sets local processes; with --scheduler the cluster's workers "
-                                  "set the parallelism: drop one of them")
-    if args.jobs is not None and args.jobs < 1:
-        raise ConfigError("jobs", f"must be >= 1, got {args.jobs}")
+    jobs = _jobs(args, 1)
     if args.verify is not None and ((args.records is None and args.cache is None) or args.verify < 1):
         raise ConfigError("verify", f"must be >= 1, got {args.verify}" if args.verify < 1 else
                           "recomputes cells that --records or --cache holds: give one of them")
     if args.cache is not None:
         _writable_directory(args.cache, "cache")
     # a pool of more processes than seeds would idle: the rest are not started
-    jobs = min(args.jobs or 1, args.seeds)
+    jobs = min(jobs, args.seeds)
     calibration.require_memory(args.claims, args.profile, args.seeds, args.first_seed, args.records,
                                jobs, args.max_memory)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))

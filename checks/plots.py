@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
 import textwrap
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogFormatter, NullLoc
 from checks.interrupt import as_completed
 from checks.names import hashed
 from checks.schema import claims_of, controls_of
-from checks.workers import processes
+from checks.workers import cores, processes
 from numerics.rates import curve
 
 #: byte-for-byte reproducible SVG; text stays text (small, searchable, drawn in the reader's
@@ -362,7 +361,7 @@ def report_figures(report: dict, workers: int | None = None) -> dict[str, list[F
     drawn: list[list[Figure]] = []
     # a pool costs more than it saves on a handful of checks (forking, and the workers' import
     # of matplotlib's fonts): those are drawn here
-    jobs = min(workers or os.cpu_count() or 1, len(tasks) // _CHECKS_PER_WORKER) or 1
+    jobs = min(workers or cores(), len(tasks) // _CHECKS_PER_WORKER) or 1
     with processes(jobs, fork=True) as executor:
         if executor is None:
             drawn = [_figures_of(*task) for task in tasks]

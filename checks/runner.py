@@ -118,6 +118,34 @@ def check_cell(paper_id: str, check: str, is_control: bool, profile: str, seed: 
     return run_check(paper, check_id, settings, budget, context, check)
 
 
+Job = tuple[str, str, bool]   #: (paper id, claim or control id, is a control)
+
+
+def work_units(paper: Paper, claim_ids: list[str], controls: list[Control]) -> list[list[Job]]:
+    """The jobs of one paper grouped so that checks which share computations run together: a
+    claim with its controls (they reuse its grids), and claims the paper links in
+    :attr:`Paper.shared_work` in one unit.  Units keep the report's order inside them."""
+    unit_of = {c: c for c in claim_ids}
+    for linked in paper.shared_work:
+        present = [c for c in linked if c in unit_of]
+        for c in present:
+            unit_of[c] = present[0]
+    units: dict[str, list[Job]] = {}
+    for c in claim_ids:
+        units.setdefault(unit_of[c], []).append((paper.id, c, False))
+    for control in controls:
+        units[unit_of[control.claim]].append((paper.id, control.id, True))
+    return list(units.values())
+
+
+def check_cells(jobs: list[Job], profile: str, seed: int, options: Mapping[str, Any] | None = None
+                ) -> tuple[list[CheckResult], int]:
+    """One work unit (:func:`work_units`) in one :class:`RunContext`, on a worker: its results,
+    and how many shared computations it ran."""
+    context = RunContext(seed)
+    return [check_cell(*job, profile, seed, options, context) for job in jobs], context.computed
+
+
 def run(claims: Iterable[str], profile: str, seed: int,
         progress: Callable[[int, int, str], None] = lambda *_: None,
         options: Mapping[str, Any] | None = None, executor: Executor | None = None) -> RunResult:
@@ -126,31 +154,38 @@ def run(claims: Iterable[str], profile: str, seed: int,
     those claims.
 
     In this process (``executor`` None) one :class:`RunContext` serves the whole run, so checks
-    share what they can compute once; on an executor (a process pool, a Dask cluster) each
-    check is a cell with its own context, with the same results.
+    share what they can compute once; on an executor (local processes, a Dask cluster) each
+    work unit (:func:`work_units`) has its own context.  Every stream is keyed by its check or
+    shared computation, so the results are the same either way.
     ``progress(done, total, label)`` is called before each check (in this process; as each
-    finishes on an executor) and once at the end."""
+    unit finishes on an executor) and once at the end."""
     options = dict(options or {})
     selected = selection(list(claims))
     plan = [(paper, [c for c in selected if c in paper.claims],
              [c for c in paper.controls if c.claim in selected]) for paper in PAPERS]
     plan = [(p, cl, co) for p, cl, co in plan if cl]
-    jobs = [job for paper, claim_ids, controls in plan  # paper by paper, claims before controls
-            for job in [(paper.id, c, False) for c in claim_ids] + [(paper.id, c.id, True) for c in controls]]
-    total = len(jobs)
-    context = RunContext(seed)
-    results: dict[tuple[str, str, bool], CheckResult] = {}
+    units = [unit for paper, claim_ids, controls in plan for unit in work_units(paper, claim_ids, controls)]
+    total = sum(len(unit) for unit in units)
+    results: dict[Job, CheckResult] = {}
     if executor is None:
-        for job in jobs:
-            progress(len(results), total, f"{'control' if job[2] else 'claim'} {job[1]}")
-            results[job] = check_cell(*job, profile, seed, options, context)
+        context = RunContext(seed)
+        for paper, claim_ids, controls in plan:  # paper by paper, claims before controls
+            for job in [(paper.id, c, False) for c in claim_ids] + [(paper.id, c.id, True) for c in controls]:
+                progress(len(results), total, f"{'control' if job[2] else 'claim'} {job[1]}")
+                results[job] = check_cell(*job, profile, seed, options, context)
+        computed = context.computed
     else:
-        futures = {executor.submit(check_cell, *job, profile, seed, options): job for job in jobs}
+        futures = {executor.submit(check_cells, unit, profile, seed, options): unit for unit in units}
+        computed = 0
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            progress(len(results), total, f"finished {futures[future][1]}")
+            unit_results, unit_computed = future.result()
+            results.update(zip(futures[future], unit_results, strict=True))
+            computed += unit_computed
+            claims_done = [job[1] for job in futures[future] if not job[2]]
+            progress(len(results), total, f"finished {', '.join(claims_done)} and "
+                                          f"{len(futures[future]) - len(claims_done)} controls")
     progress(total, total, "done")
     papers = [PaperResult(paper, paper.profiles[profile], [results[(paper.id, c, False)] for c in claim_ids],
                           [ControlResult(c, results[(paper.id, c.id, True)]) for c in controls])
               for paper, claim_ids, controls in plan]
-    return RunResult(papers, context.computed)
+    return RunResult(papers, computed)

@@ -20,6 +20,11 @@ from contextlib import contextmanager
 from checks.interrupt import ignore_interrupts
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def local_executor(jobs: int, fork: bool = False) -> ProcessPoolExecutor | None:
     """A process pool of ``jobs`` workers (None: in this process, for ``jobs == 1``) that leave
     Ctrl-C to this process (which stops them with :func:`stop`).  ``fork``: start the workers

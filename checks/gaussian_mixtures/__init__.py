@@ -127,4 +127,6 @@ PAPER = Paper(
     # A5's slopes on the antipodal law are quadrature too (its joint outcomes are Monte Carlo)
     varied=frozenset({*SEED_FREE, "A5", "A5-rate-too-fast"}),
     instance=instance,
+    # the c-class ray on the base law and the constants g1(c), C_N(c), C_M(c) (classes.py)
+    shared_work=(("A3m", "A5m"),),
 )
