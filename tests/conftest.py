@@ -7,10 +7,12 @@ Slow tests (seed sweeps, full-profile checks) are opt-in: ``pytest --runslow``.
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 import pytest
+from filelock import FileLock
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -43,3 +45,30 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     from checks.context import stable_key
 
     return np.random.default_rng(np.random.SeedSequence(stable_key(request.node.nodeid)))
+
+
+#: the CLI's default seed, the README's
+README_SEED = 20241015
+
+
+@pytest.fixture(scope="session")
+def quick_report(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict:
+    """report.json of the quick run with the README's seed, every paper: computed once per
+    test run.  Under pytest-xdist the first worker that asks computes it and the others wait
+    on a file lock under the run's shared base temporary directory, then read it
+    (pytest-xdist's documented recipe, "Making session-scoped fixtures execute only once")."""
+    from checks.papers import all_claims
+    from checks.report import report_dict, run_config, to_json
+    from checks.runner import run
+
+    def compute() -> str:
+        result = run(all_claims(), "quick", README_SEED)
+        return to_json(report_dict(result, run_config(result, "quick", README_SEED, {})))
+
+    if worker_id == "master":  # not under xdist: the temporary root is shared across runs
+        return json.loads(compute())
+    path = tmp_path_factory.getbasetemp().parent / "quick-report.json"
+    with FileLock(f"{path}.lock"):
+        if not path.is_file():
+            path.write_text(compute())
+        return json.loads(path.read_text())
