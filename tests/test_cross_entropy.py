@@ -25,7 +25,7 @@ from numerics.gaussian_mixtures.sufficient_stats import (
     sample_class_pair,
     sample_classes,
 )
-from numerics.gaussian_mixtures.tv import class_tv, class_tv_on_ray, class_tv_per_sample
+from numerics.gaussian_mixtures.tv import class_tv, class_tv_in_m, class_tv_on_ray, class_tv_per_sample
 from tests.finite_differences import assert_matches_finite_differences
 from theory.gaussian_mixtures import cross_entropy
 from theory.gaussian_mixtures.bayes import log_odds
@@ -240,6 +240,19 @@ def test_two_class_tv_is_the_binary_tv(rng: np.random.Generator) -> None:
     model = np.einsum("bi,ij,bj->b", s.a[:, 0] - s.a[:, 1], w, s.x_q)
     np.testing.assert_allclose(class_tv_per_sample(prior, noise, m, w),
                                np.abs(expit(bayes) - expit(model)), rtol=1e-12, atol=1e-15)
+
+
+def test_tv_on_a_grid_of_m_is_the_tv_at_each_m(rng: np.random.Generator) -> None:
+    """:func:`class_tv_in_m` (tasks, queries and posterior formed once) gives
+    :func:`class_tv_per_sample` at every m, off the paper's law (test covariance shifted)."""
+    d = 3
+    prior = MixturePrior(d=d, classes=4, cov=toeplitz_cov(d), test_cov=np.diag([1.5, 1, 0.5]),
+                         norm_scales=(1, 0.7, 1.2, 1), class_prior=(0.4, 0.2, 0.2, 0.2))
+    noise = draw_class_noise(rng, 2000, d, 4)
+    w = rng.standard_normal((d, d))
+    in_m = class_tv_in_m(prior, noise, w)
+    for m in (16, 200, math.inf):
+        np.testing.assert_array_equal(in_m(m), class_tv_per_sample(prior, noise, m, w))
 
 
 def test_brier_is_binary_only(rng: np.random.Generator) -> None:

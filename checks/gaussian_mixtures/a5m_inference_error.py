@@ -46,7 +46,7 @@ from numerics.gaussian_mixtures.constants import Constants
 from numerics.gaussian_mixtures.minimizer import ClassRay
 from numerics.gaussian_mixtures.priors import MixturePrior
 from numerics.gaussian_mixtures.sufficient_stats import draw_class_noise, sample_classes
-from numerics.gaussian_mixtures.tv import class_tv_on_ray, class_tv_per_sample
+from numerics.gaussian_mixtures.tv import class_tv_in_m, class_tv_on_ray
 
 ID = "A5m"
 STATEMENT = "c classes: E[TV] = O(c^2/N + c^(3/2)/sqrt(M))"
@@ -76,7 +76,8 @@ def _compute_tv_grids(prior: MixturePrior, ray: ClassRay, m_grid: tuple[int, ...
     w = alpha_ref * prior.precision
     # the per-sample TV, kept: the readings extrapolate the two largest points of each axis
     axis_n = {a: tv_inf(a) for a in alphas}
-    axis_m = {m: class_tv_per_sample(prior, test, m, w) for m in m_grid}
+    tv_in_m = class_tv_in_m(prior, test, w)
+    axis_m = {m: tv_in_m(m) for m in m_grid}
     y_n, cov_n = crn_grid(axis_n.__getitem__, alphas)
     slope = tv_slopes(tv_inf, np.array(alphas), alpha_ref)
     cov_n = cov_n + slope[:, None] * ray.gap_cov * slope[None, :]

@@ -18,6 +18,7 @@ quantile of one uniform, and ``xi`` is reused.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,6 +204,32 @@ def class_counts(noise: ClassNoise, n: int, class_prior: np.ndarray) -> np.ndarr
     return counts
 
 
+def class_prompts(prior: MixturePrior, noise: ClassNoise, *, test: bool = False
+                  ) -> Callable[[float], tuple[ClassSample, ClassSample]]:
+    """:func:`sample_class_pair` as a function of the prompt length: the tasks, the queries
+    and the prompt noise's direction ``xi Lambda^(1/2)`` do not depend on it, so they are formed
+    once for a grid of lengths (A5m's M grid: 13 lengths)."""
+    means = prior.means(noise.task, test=test)
+    root = prior.test_cov_sqrt if test else prior.cov_sqrt
+    p = prior.class_prior
+    k_q = np.minimum(np.searchsorted(np.cumsum(p), noise.label, side="right"), p.size - 1)
+    x_q = means[np.arange(noise.size), k_q] + noise.query @ root
+    xi = None
+
+    def at(n: float) -> tuple[ClassSample, ClassSample]:
+        nonlocal xi
+        if math.isinf(n):
+            signal, spread = p[:, None] * means, np.zeros_like(means)
+        else:
+            xi = noise.xi @ root if xi is None else xi
+            counts = class_counts(noise, int(n), p)[:, :, None]
+            signal, spread = counts * means / n, np.sqrt(counts) * xi / n
+        return (ClassSample(means=means, a=signal + spread, x_q=x_q, k_q=k_q),
+                ClassSample(means=means, a=signal - spread, x_q=x_q, k_q=k_q))
+
+    return at
+
+
 def sample_class_pair(prior: MixturePrior, noise: ClassNoise, n: float, *, test: bool = False
                       ) -> tuple[ClassSample, ClassSample]:
     """Sufficient statistics of B c-class prompts of length ``n`` (SPEC §C.1),
@@ -213,18 +240,7 @@ def sample_class_pair(prior: MixturePrior, noise: ClassNoise, n: float, *, test:
     and queries with ``xi -> -xi``, an equally likely prompt.  Averaging a pair cancels the
     part of any statistic that is odd in the prompt noise; one call draws the shared parts once.
     """
-    means = prior.means(noise.task, test=test)
-    root = prior.test_cov_sqrt if test else prior.cov_sqrt
-    p = prior.class_prior
-    if math.isinf(n):
-        signal, spread = p[:, None] * means, np.zeros_like(means)
-    else:
-        counts = class_counts(noise, int(n), p)[:, :, None]
-        signal, spread = counts * means / n, np.sqrt(counts) * (noise.xi @ root) / n
-    k_q = np.minimum(np.searchsorted(np.cumsum(p), noise.label, side="right"), p.size - 1)
-    x_q = means[np.arange(noise.size), k_q] + noise.query @ root
-    return (ClassSample(means=means, a=signal + spread, x_q=x_q, k_q=k_q),
-            ClassSample(means=means, a=signal - spread, x_q=x_q, k_q=k_q))
+    return class_prompts(prior, noise, test=test)(n)
 
 
 def sample_classes(prior: MixturePrior, noise: ClassNoise, n: float, *, test: bool = False

@@ -35,6 +35,7 @@ from numerics.gaussian_mixtures.sufficient_stats import (
     ClassNoise,
     ClassSample,
     PromptNoise,
+    class_prompts,
     draw_class_noise,
     draw_noise,
     sample,
@@ -117,6 +118,15 @@ def class_tv_on_ray(prior: MixturePrior, s: ClassSample) -> Callable[[float], np
 def class_tv_per_sample(prior: MixturePrior, noise: ClassNoise, m: float, w: np.ndarray) -> np.ndarray:
     """:func:`class_tv` on the test prompts of length ``m`` drawn from ``noise``."""
     return class_tv(prior, sample_classes(prior, noise, m, test=True), w)
+
+
+def class_tv_in_m(prior: MixturePrior, noise: ClassNoise, w: np.ndarray) -> Callable[[float], np.ndarray]:
+    """:func:`class_tv_per_sample` as a function of the test prompt length ``m``: the tasks,
+    the queries and their Bayes posterior do not depend on it, so they are formed once
+    (:func:`numerics.gaussian_mixtures.sufficient_stats.class_prompts`)."""
+    prompts = class_prompts(prior, noise, test=True)
+    bayes = _bayes_posterior(prior, prompts(math.inf)[0])
+    return lambda m: _class_tv(bayes, estimators.class_logits(prompts(m)[0], w))
 
 
 def _error_of_w(mean_tv: Callable[[np.ndarray], float], w: np.ndarray, cov: np.ndarray,
