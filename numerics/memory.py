@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 from numerics.config import ConfigError
+from numerics.gaussian_mixtures.class_constants import BLOCK_ELEMENTS
 
 GIB = 1 << 30
 _DOUBLE = 8
@@ -33,8 +34,9 @@ def default_limit() -> float:
 
 
 def class_ray(samples: int, classes: int, d: int) -> int:
-    """The c-class ray alpha_c(N) (:func:`numerics.gaussian_mixtures.minimizer.class_ray`) or E[TV] on it."""
-    return _DOUBLE * samples * classes * (8 * d + 4)
+    """The c-class ray alpha_c(N) (:func:`numerics.gaussian_mixtures.minimizer.class_ray`) or E[TV] on it
+    (measured: E[TV] peaks at 8.45 d + 0.6 doubles per draw and class, d = 3 .. 40)."""
+    return _DOUBLE * samples * classes * (9 * d + 4)
 
 
 def prompts(samples: int, d: int) -> int:
@@ -56,11 +58,16 @@ def prior(d: int, classes: int = 2) -> int:
 
 def class_constants(draws: int, held: int, classes: int, d: int) -> int:
     """The c-class constants by Monte Carlo (:func:`numerics.gaussian_mixtures.class_constants.
-    class_constants`) over ``draws`` tasks and queries, ``held`` of them at once (a chunk), and
-    the whitened copy of the prior it draws the means from.  Measured: a chunk's means and
-    projections take 4 d + 2 doubles per draw and class (d = 3, 30; c = 3 .. 2000), and the
-    per-draw integrands kept to the end 16.7 doubles per draw."""
-    return _DOUBLE * (held * classes * (4 * d + 4) + 17 * draws) + prior(d)
+    class_constants`) over ``draws`` tasks and queries, ``held`` of them drawn at once (a chunk)
+    and worked on in blocks of ``min(held, BLOCK_ELEMENTS / c)``, and the
+    whitened copy of the prior.  Fitted to tracemalloc peaks (c = 2 .. 2000, d = 3 .. 300,
+    10^3 .. 7 x 10^5 draws) and rounded up, so the estimate is 1.1-1.5 times the peak: 1.25
+    doubles per chunk draw, class and dimension (the directions), 2.5 per chunk draw and
+    dimension (the query's noise and mean), 12 per block draw and class (the integrands'
+    temporaries), and 8 per draw kept to the end (the integrands)."""
+    block = min(held, max(1, BLOCK_ELEMENTS // classes))
+    return int(_DOUBLE * (1.25 * held * classes * d + 2.5 * held * d + 12 * block * classes + 8 * draws)) \
+        + prior(d)
 
 
 #: the binary constants' quadrature (:mod:`numerics.gaussian_mixtures.constants`), whatever the

@@ -22,7 +22,7 @@ from numerics.gaussian_mixtures.constants import Constant, Constants
 from numerics.gaussian_mixtures.priors import MixturePrior
 
 #: draws per chunk times c: bounds the (chunk, c) arrays at 16 MB each (the (chunk, c, d)
-#: means at 16 d MB: :func:`numerics.memory.class_constants`)
+#: directions at 16 d MB: :func:`numerics.memory.class_constants`)
 CHUNK_ELEMENTS = 2_000_000
 
 
@@ -75,7 +75,8 @@ def integrands(m: np.ndarray, w2: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-#: elements of the (rows, c) arrays :func:`integrands` works on at once: small enough that its
+#: elements of the (rows, c) arrays :func:`integrands` works on at once (:func:`numerics.memory.
+#: class_constants` counts them): small enough that its
 #: two dozen temporaries stay in the cache (1.9x faster than whole chunks at c = 1024, 1.7x at
 #: c = 16); the draws are made per chunk as before, so the numbers are the same
 BLOCK_ELEMENTS = 65_536
@@ -102,6 +103,16 @@ def projections(snr: float, g: np.ndarray, y: np.ndarray, z: np.ndarray) -> tupl
     return snr * np.einsum("bkd,bd->bk", g, w) / norms, np.einsum("bd,bd->b", w, w)
 
 
+def _chunk_integrands(prior: MixturePrior, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+    """:func:`integrands` of ``size`` fresh draws (one chunk), in blocks of
+    :data:`BLOCK_ELEMENTS`; the chunk's draws are freed on return, before the next are made."""
+    g, y, z = draw_tasks(prior, rng, size)
+    block = max(1, BLOCK_ELEMENTS // prior.classes)
+    parts = [integrands(*projections(prior.snr, g[i:i + block], y[i:i + block], z[i:i + block]))
+             for i in range(0, size, block)]
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
 def class_constants(prior: MixturePrior, rng: np.random.Generator, size: int) -> Constants:
     """g1(c), C_N(c) and C_M(c) for a c-class prior under the paper's assumptions, from
     ``size`` draws of the task and the query, each with its standard error."""
@@ -111,13 +122,9 @@ def class_constants(prior: MixturePrior, rng: np.random.Generator, size: int) ->
     c = prior.classes
     chunk = chunk_draws(c)
     parts: dict[str, list[np.ndarray]] = {}
-    block = max(1, BLOCK_ELEMENTS // c)
     for start in range(0, size, chunk):
-        g, y, z = draw_tasks(prior, rng, min(chunk, size - start))
-        for rows in range(0, len(y), block):
-            part = slice(rows, rows + block)
-            for key, value in integrands(*projections(prior.snr, g[part], y[part], z[part])).items():
-                parts.setdefault(key, []).append(value)
+        for key, value in _chunk_integrands(prior, rng, min(chunk, size - start)).items():
+            parts.setdefault(key, []).append(value)
     f = {key: np.concatenate(v) for key, v in parts.items()}
     mean = {key: float(v.mean()) for key, v in f.items()}
 
