@@ -157,8 +157,8 @@ def run(claims: Iterable[str], profile: str, seed: int,
     share what they can compute once; on an executor (local processes, a Dask cluster) each
     work unit (:func:`work_units`) has its own context.  Every stream is keyed by its check or
     shared computation, so the results are the same either way.
-    ``progress(done, total, label)`` is called before each check (in this process; as each
-    unit finishes on an executor) and once at the end."""
+    ``progress(done, total, label)`` is called before each check (in this process; on an
+    executor once the units are sent, then as each finishes) and once at the end."""
     options = dict(options or {})
     selected = selection(list(claims))
     plan = [(paper, [c for c in selected if c in paper.claims],
@@ -180,6 +180,8 @@ def run(claims: Iterable[str], profile: str, seed: int,
         computed = context.computed
     else:
         futures = {executor.submit(check_cells, unit, profile, seed, options): unit for unit in units}
+        progress(0, total, f"{len(units)} work unit{'s' if len(units) > 1 else ''} (claims with their "
+                           "controls) sent to the workers")
         computed = 0
         for future in as_completed(futures):
             unit_results, unit_computed = future.result()
