@@ -1,12 +1,12 @@
 """A run killed during its write phase leaves one whole report: the old one or the new one,
 never a mix (issue 10 saw a mix in 16 of 26 such kills).
 
-Twenty-one runs in CI, fifty with ``--runslow`` (smoke profile, claim A4, seeds alternating so
+Twelve runs in CI, fifty with ``--runslow`` (smoke profile, claim A4, seeds alternating so
 that consecutive reports differ), are each killed at a random moment of their write phase --
 measured from the progress line that starts it to the end of a run left alone, one moment in
 each of as many equal slices of it as there are runs (uniform, and spread over the whole
 phase) -- by SIGKILL, SIGTERM or SIGINT in turn.  A defect that mixes reports in a share p of
-kills passes 21 of them with probability (1 - p)^21: for issue 10's 16 in 26, 2e-9.
+kills passes 12 of them with probability (1 - p)^12: for issue 10's 16 in 26, 1e-5.
 After each, the directory must hold exactly one run's report, every file of it consistent with
 the others; a staging directory that SIGKILL left behind is removed by the next run.
 """
@@ -30,7 +30,7 @@ from checks.publish import REPORT_ENTRIES
 from checks.schema import validate_report
 
 #: kills in CI, and with --runslow (each is a smoke run: about 8 s)
-TRIALS, SLOW_TRIALS = 21, 50
+TRIALS, SLOW_TRIALS = 12, 50
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)
 
 

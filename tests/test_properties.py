@@ -97,6 +97,8 @@ def test_a3_passes_on_the_antipodal_prior(prior: TaskPrior) -> None:
 A3_INDEPENDENT_EXAMPLES, A3_INDEPENDENT_MOST = 10, 6
 
 
+@pytest.mark.slow  # 10 five-dimensional quadratures: 4.5 min, the suite's longest test; the quick
+# run's A3 (tests/test_checks.py) decides the independent prior at the base setting in CI
 def test_a3_inconclusive_share_on_the_independent_prior_is_bounded() -> None:
     assert_inconclusive_share(a3_verdict, instances(max_d=3, kinds=("independent",)),
                               A3_INDEPENDENT_EXAMPLES, A3_INDEPENDENT_MOST)
