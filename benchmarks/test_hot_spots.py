@@ -14,6 +14,7 @@ from scipy import stats
 
 from checks.gaussian_mixtures.setting import PROFILES, base_mixture
 from checks.softmax_regression.setting import EPSILON
+from checks.softmax_regression.setting import PROFILES as B_PROFILES
 from numerics.gaussian_mixtures.class_constants import (
     chunk_draws,
     class_constants,
@@ -26,28 +27,13 @@ from numerics.softmax_regression import floor, gd
 from numerics.softmax_regression.symmetric import BalancedFamily
 
 QUICK = PROFILES["quick"]
+QUICK_B = B_PROFILES["quick"]
 
 
-def _explicit_first_time(model: BalancedFamily, level: float, max_steps: int) -> int:
-    """The first step with L <= level, by :func:`gd.first_times` (a Point per step)."""
-    return int(gd.first_times(model, 1.0, lambda point: point.loss <= level, max_steps)[0][0])
-
-
-@pytest.mark.parametrize("K", [64, 192])
-def test_b1_time_to_eps(benchmark, K: int) -> None:
-    """B1's sweep: the first GD step within eps of the floor at K, N = 8K (T ~ K^2 steps), on
-    :meth:`BalancedFamily.path`.  Correct: the same step as GD with a Point per step."""
-    model, fl = BalancedFamily(K, 8 * K), floor.balanced(K, 8 * K)
-    level = fl.total + EPSILON
-    t, _ = benchmark.pedantic(gd.first_time_below, args=(model, 1.0, lambda L: L <= level, 400_000),
-                              rounds=1, iterations=1)
-    assert t == _explicit_first_time(model, level, 400_000) > 0
-
-
-def _direct(K: int, N: int, delta: float) -> tuple[float, float]:
-    """L and E[pi_k] at ``delta = A - B`` summed directly over n_k ~ Bin(N, 1/K), the other
-    features' ``sum_j pi_j^2`` by its conditional moment (SPEC §B.2): the reference for the
-    moments of :class:`BalancedFamily`."""
+def _direct(K: int, N: int, delta: float) -> tuple[float, float, float]:
+    """L, E[pi_k] and the diagonal gradient entry g_k at ``delta = A - B``, summed directly over
+    n_k ~ Bin(N, 1/K), the other features' ``sum_j pi_j^2`` by its conditional moment (SPEC
+    §B.2): the reference for the moments of :class:`BalancedFamily`."""
     n = np.arange(N + 1.0)
     w = stats.binom.pmf(n, N, 1 / K)
     m = N - n
@@ -55,7 +41,32 @@ def _direct(K: int, N: int, delta: float) -> tuple[float, float]:
     x = math.exp(-delta)
     pi = n / (n + m * x)
     others = s2 * x**2 / (n + m * x) ** 2
-    return float(w @ (0.5 * ((1 - pi) ** 2 + others))), float(w @ pi)
+    return (float(w @ (0.5 * ((1 - pi) ** 2 + others))), float(w @ pi),
+            float(w @ (pi * (2 * pi - 1 - pi**2 - others))) / K)
+
+
+def _direct_first_time(K: int, N: int, level: float, max_steps: int) -> int:
+    """The first GD step with L <= level, GD on A and B from 0 by :func:`_direct`'s gradient."""
+    a = b = 0.0
+    for t in range(max_steps + 1):
+        loss, _, g = _direct(K, N, a - b)
+        if loss <= level:
+            return t
+        a, b = a - g, b + g / (K - 1)
+    return -1
+
+
+@pytest.mark.parametrize("K", [64, 192])
+def test_b1_time_to_eps(benchmark, K: int) -> None:
+    """B1's sweep: the first GD step within eps of the floor at K, N = 8K (T ~ K^2 steps), on
+    :meth:`BalancedFamily.first_time`.  Correct: the same step as GD on A and B with the loss
+    and gradient summed directly over the binomial pmf."""
+    model, fl = BalancedFamily(K, 8 * K), floor.balanced(K, 8 * K)
+    level = fl.total + EPSILON
+    t, _ = benchmark.pedantic(gd.first_time_below,
+                              args=(model, 1.0, lambda L: L <= level, QUICK_B.max_steps),
+                              rounds=1, iterations=1)
+    assert t == _direct_first_time(K, 8 * K, level, QUICK_B.max_steps) > 0
 
 
 def test_b3_trajectory(benchmark) -> None:
@@ -68,7 +79,7 @@ def test_b3_trajectory(benchmark) -> None:
     traj = benchmark.pedantic(gd.descend, args=(model, 1.0, steps), rounds=1, iterations=1)
     for t, params, point in gd.iterates(model, 1.0, steps):
         if t % 4096 == 0:
-            loss, attention = _direct(8, 64, params[0] - params[1])
+            loss, attention, _ = _direct(8, 64, params[0] - params[1])
             assert traj.loss[t] == pytest.approx(point.loss, abs=1e-12) == loss
             assert traj.attention[t, 0] == pytest.approx(point.attention[0], abs=1e-12) == attention
     np.testing.assert_allclose(traj.params, params, rtol=1e-11)
@@ -93,6 +104,7 @@ def test_class_constants(benchmark, classes: int) -> None:
     g1 = -f["slope"].mean() / f["curvature"].mean()
     assert k.g1.value == pytest.approx(g1, rel=1e-10)
     assert k.tv_m.value == pytest.approx(f["tv_m"].mean(), rel=1e-10)
+    assert k.tv_n.value == pytest.approx(abs(g1) * f["tv_n"].mean(), rel=1e-10)
 
 
 @pytest.mark.parametrize("classes", [2, 16])

@@ -157,7 +157,11 @@ def _end_with_parent(parent: int) -> None:
     if not sys.platform.startswith("linux"):
         return
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # it died before prctl took effect
+    # it died before prctl took effect: asked by its pid, since a worker started by a fork
+    # server (Python 3.14's default) has the server, not ``parent``, for its parent
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
         os._exit(0)
 
 

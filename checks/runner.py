@@ -126,10 +126,11 @@ def work_units(paper: Paper, claim_ids: list[str], controls: list[Control]) -> l
     claim with its controls (they reuse its grids), and claims the paper links in
     :attr:`Paper.shared_work` in one unit.  Units keep the report's order inside them."""
     unit_of = {c: c for c in claim_ids}
-    for linked in paper.shared_work:
-        present = [c for c in linked if c in unit_of]
-        for c in present:
-            unit_of[c] = present[0]
+    for linked in paper.shared_work:  # merged transitively: groups that share a claim are one
+        roots = {unit_of[c] for c in linked if c in unit_of}
+        if roots:
+            leader = min(roots, key=claim_ids.index)
+            unit_of = {c: leader if root in roots else root for c, root in unit_of.items()}
     units: dict[str, list[Job]] = {}
     for c in claim_ids:
         units.setdefault(unit_of[c], []).append((paper.id, c, False))
@@ -146,6 +147,23 @@ def check_cells(jobs: list[Job], profile: str, seed: int, options: Mapping[str, 
     return [check_cell(*job, profile, seed, options, context) for job in jobs], context.computed
 
 
+def plan(claims: Iterable[str]) -> list[tuple[Paper, list[str], list[Control]]]:
+    """Each paper with claims among ``claims``: its selected claims and their controls."""
+    selected = selection(list(claims))
+    return [(p, cl, co) for p, cl, co in ((paper, [c for c in selected if c in paper.claims],
+                                            [c for c in paper.controls if c.claim in selected])
+                                           for paper in PAPERS) if cl]
+
+
+def units_of(claims: Iterable[str]) -> list[list[Job]]:
+    """The work units of a run of ``claims`` (:func:`work_units`), the ones with the most checks
+    first: the longest tend to have the most, and one started last would leave a process idle
+    at the end.  The order changes no number."""
+    units = [unit for paper, claim_ids, controls in plan(claims)
+             for unit in work_units(paper, claim_ids, controls)]
+    return sorted(units, key=len, reverse=True)
+
+
 def run(claims: Iterable[str], profile: str, seed: int,
         progress: Callable[[int, int, str], None] = lambda *_: None,
         options: Mapping[str, Any] | None = None, executor: Executor | None = None) -> RunResult:
@@ -160,20 +178,13 @@ def run(claims: Iterable[str], profile: str, seed: int,
     ``progress(done, total, label)`` is called before each check (in this process; on an
     executor once the units are sent, then as each finishes) and once at the end."""
     options = dict(options or {})
-    selected = selection(list(claims))
-    plan = [(paper, [c for c in selected if c in paper.claims],
-             [c for c in paper.controls if c.claim in selected]) for paper in PAPERS]
-    plan = [(p, cl, co) for p, cl, co in plan if cl]
-    units = [unit for paper, claim_ids, controls in plan for unit in work_units(paper, claim_ids, controls)]
-    # the units with the most checks first (a stable sort): the longest tend to have the most
-    # (A3m with A5m: 10 of 37 at the quick profile, half the run's time), and one started last
-    # would leave a process idle at the end.  The order changes no number
-    units.sort(key=len, reverse=True)
+    papers_run = plan(claims)
+    units = units_of(claims)
     total = sum(len(unit) for unit in units)
     results: dict[Job, CheckResult] = {}
     if executor is None:
         context = RunContext(seed)
-        for paper, claim_ids, controls in plan:  # paper by paper, claims before controls
+        for paper, claim_ids, controls in papers_run:  # paper by paper, claims before controls
             for job in [(paper.id, c, False) for c in claim_ids] + [(paper.id, c.id, True) for c in controls]:
                 progress(len(results), total, f"{'control' if job[2] else 'claim'} {job[1]}")
                 results[job] = check_cell(*job, profile, seed, options, context)
@@ -193,5 +204,5 @@ def run(claims: Iterable[str], profile: str, seed: int,
     progress(total, total, "done")
     papers = [PaperResult(paper, paper.profiles[profile], [results[(paper.id, c, False)] for c in claim_ids],
                           [ControlResult(c, results[(paper.id, c.id, True)]) for c in controls])
-              for paper, claim_ids, controls in plan]
+              for paper, claim_ids, controls in papers_run]
     return RunResult(papers, computed)

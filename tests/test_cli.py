@@ -60,6 +60,9 @@ from numerics.gaussian_mixtures.sufficient_stats import draw_noise, sample
     (["minimizer", "--d", "2", "--N", "8", "--max-memory", "0"], "--max-memory"),
     (["run", "--claims", "A3m", "--classes", "200"], "--classes"),
     (["run", "--profile", "smoke", "--claims", "A3m", "--classes", "9"], "--classes"),
+    (["run", "--jobs", "0"], "--jobs"),
+    (["run", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"], "--jobs"),
+    (["run", "--claims", "A3,A3m", "--jobs", "2", "--max-memory", "1.0"], "--jobs"),  # 2 x 600 MiB
     (["calibrate", "--seeds", "0"], "--seeds"),
     (["calibrate", "--seeds", "2", "--jobs", "0"], "--jobs"),
     (["calibrate", "--seeds", "2", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"], "--jobs"),

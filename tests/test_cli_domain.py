@@ -134,7 +134,7 @@ def test_run_over_its_domain(profile: str, claims: list[str], classes: int | Non
     with tempfile.TemporaryDirectory() as tmp:
         argv = ["run", "--profile", profile, "--claims", ",".join(claims), "--seed", str(seed),
                 "--report-dir", f"{tmp}/reports", "--junit-xml", f"{tmp}/junit.xml",
-                "--max-memory", _number(LIMIT_GIB)]
+                "--max-memory", _number(LIMIT_GIB), "--jobs", "1"]  # the peak measured is this process's
         if classes is not None:
             argv += ["--classes", str(classes)]
         if profile != "smoke":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from checks.decision import Verdict
 from checks.paper import PROFILE_NAMES, Paper
 from checks.papers import PAPERS, all_claims, paper_of
 from checks.plots import FigureKind
-from checks.runner import check_cell
+from checks.runner import check_cell, work_units
 from tests.settings_of import settings_of
 
 ids = [p.id for p in PAPERS]
@@ -63,6 +64,26 @@ def test_figure_kinds_are_registered_once(paper: Paper) -> None:
         assert isinstance(kind, FigureKind) and callable(kind.draw) and kind.rows
     others = {k for p in PAPERS if p is not paper for k in p.figures} | {"rate"}
     assert not set(paper.figures) & others
+
+
+@pytest.mark.parametrize("paper", PAPERS, ids=ids)
+def test_shared_work_names_claims_of_the_paper(paper: Paper) -> None:
+    """Each group of :attr:`Paper.shared_work` names two or more of the paper's own claims."""
+    for linked in paper.shared_work:
+        assert len(set(linked)) >= 2 and set(linked) <= set(paper.claims), linked
+
+
+def test_work_units_merge_linked_claims_transitively() -> None:
+    """Groups that share a claim make one unit, with every linked claim's controls; the rest
+    stay a claim with its own controls."""
+    paper = replace(PAPERS[0], shared_work=(("A1", "A2"), ("A2", "A3")))
+    units = work_units(paper, list(paper.claims), list(paper.controls))
+    linked = next(u for u in units if ("A", "A1", False) in u)
+    assert {job[1] for job in linked if not job[2]} == {"A1", "A2", "A3"}
+    expected = {c.id for c in paper.controls if c.claim in ("A1", "A2", "A3")}
+    assert {job[1] for job in linked if job[2]} == expected
+    assert sorted(job for u in units for job in u) == sorted(
+        [("A", c, False) for c in paper.claims] + [("A", c.id, True) for c in paper.controls])
 
 
 def test_ids_are_unique_across_papers() -> None:

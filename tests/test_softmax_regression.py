@@ -107,6 +107,27 @@ def test_gd_on_the_full_block_from_zero_stays_in_the_family(law, family) -> None
     np.testing.assert_allclose(full.loss, reduced_.loss, rtol=1e-11)
 
 
+@pytest.mark.parametrize("K,N,every", [(2, 7, 1), (3, 8, 7), (5, 6, 1)])
+def test_the_balanced_descent_on_delta_is_the_full_block_descent(K: int, N: int, every: int) -> None:
+    """:meth:`BalancedFamily.path` (GD on delta = A - B alone) against GD on all K^2 entries
+    (enumeration, an independent computation): every field of the trajectory at the recorded
+    steps, and the parameters at the last; and the first step below a level
+    (:meth:`BalancedFamily.first_time`) against the full block's, step by step."""
+    family = BalancedFamily(K, N)
+    full_model = models.enumerated(tokens.balanced(K), N)
+    fast, full = gd.descend(family, 2.0, 60, every), gd.descend(full_model, 2.0, 60, every)
+    np.testing.assert_array_equal(fast.t, full.t)
+    for field in ("loss", "feature_loss", "attention", "rival"):
+        np.testing.assert_allclose(getattr(fast, field), getattr(full, field), rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(fast.rising, full.rising)
+    np.testing.assert_allclose(full.params, family.matrix(fast.params), rtol=1e-10, atol=1e-13)
+    level = float(np.quantile(full.loss, 0.3))  # reached within the 60 steps
+    fast_t, _ = gd.first_time_below(family, 2.0, lambda loss: loss <= level, 60)
+    full_t, _ = gd.first_time_below(full_model, 2.0, lambda loss: loss <= level, 60)
+    assert fast_t == full_t > 0
+    assert gd.first_time_below(family, 2.0, lambda loss: loss < 0, 60)[0] == -1
+
+
 def test_gradient_and_hessian_match_finite_differences(rng) -> None:
     law = tokens.TokenLaw((0.4, 0.35, 0.25))
     model = models.enumerated(law, 7)

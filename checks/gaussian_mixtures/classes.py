@@ -142,9 +142,12 @@ def check_classes(args: argparse.Namespace, budget: Budget) -> None:
                                          f"at most c = {most} at this profile")
     classes = max(budget.classes) if args.classes is None else args.classes
     draws = max(budget.class_mc_size, budget.class_tv_size, budget.a1_eval_size, budget.a2_size)
-    # each local process may hold one such allocation at once
+    need = max(memory.class_ray(draws, classes, budget.class_dim), memory.QUADRATURE)
+    what = f"paper A at the {budget.name} profile (c = {classes}, {draws} draws; A3's quadrature)"
+    memory.require_fixed(need, args.max_memory, "classes", what)
+    # each local worker process may hold one such allocation at once
     processes = 1 if getattr(args, "scheduler", None) else getattr(args, "jobs", None) or 1
-    need = max(memory.class_ray(draws, classes, budget.class_dim), memory.QUADRATURE) * processes
-    memory.require_fixed(need, args.max_memory, "classes",
-                         f"paper A at the {budget.name} profile (c = {classes}, {draws} draws; "
-                         f"A3's quadrature) in {processes} process{'es' if processes > 1 else ''}")
+    if processes > 1:
+        fitting = max(1, int(args.max_memory * memory.GIB // need))
+        memory.require(need * processes, args.max_memory, "jobs",
+                       f"{what}, in each of {processes} worker processes,", fits=f"--jobs {fitting} would")

@@ -53,11 +53,9 @@ def recorded_steps(steps: int, every: int) -> np.ndarray:
 def descend(model: Any, eta: float, steps: int, every: int = 1) -> Trajectory:
     """``steps`` steps of GD, recording t = 0, every, 2 every, ... and the last step."""
     if hasattr(model, "path"):  # a one-parameter family runs its own loop (BalancedFamily.path)
-        loss, g, att = model.path(eta, steps)
-        fields = model.points(eta, g, loss, att)
         t = recorded_steps(steps, every)
-        return Trajectory(t=t, loss_stderr=np.zeros(t.size), params=fields.pop("params"),
-                          dropped=model.dropped, **{k: v[t] for k, v in fields.items()})
+        fields = model.path(eta, steps, t)
+        return Trajectory(t=t, loss_stderr=np.zeros(t.size), dropped=model.dropped, **fields)
     recorded, points = [], []
     for t, params, point in iterates(model, eta, steps):
         last = params
@@ -78,11 +76,10 @@ def first_time_below(model: Any, eta: float, reached: Callable[[float], bool], m
     """The first step at which ``reached(L)`` holds of the loss (-1: not within ``max_steps``),
     and the largest pmf mass dropped: :func:`first_times` on the loss alone, which a
     one-parameter family computes without a :class:`Point` per step."""
-    if not hasattr(model, "path"):
-        first, dropped = first_times(model, eta, lambda point: reached(point.loss), max_steps)
-        return int(first[0]), dropped
-    loss = model.path(eta, max_steps, until=reached)[0]
-    return (loss.size - 1 if reached(float(loss[-1])) else -1), model.dropped
+    if hasattr(model, "first_time"):  # BalancedFamily.first_time
+        return model.first_time(eta, reached, max_steps), model.dropped
+    first, dropped = first_times(model, eta, lambda point: reached(point.loss), max_steps)
+    return int(first[0]), dropped
 
 
 def first_times(model: Any, eta: float, reached: Callable[[Point], np.ndarray], max_steps: int

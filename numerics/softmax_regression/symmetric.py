@@ -25,7 +25,7 @@ gradient entry ``dL/dQ_jk`` of its orbit (:attr:`Point.orbit_gradient`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,7 +113,7 @@ class BalancedFamily(BalancedParameters):
     without the query's feature adds the constant ``(1/2) w_0 (1 + s2_0 / N^2)`` to L and
     nothing else): three matrix-vector products per evaluation.  GD moves ``delta`` by
     ``-eta K/(K - 1) g_k`` (the diagonal entry ``g_k`` down, the off-diagonal ``-g_k/(K - 1)``
-    up), so :meth:`path` runs the whole descent as a loop on one float."""
+    up), so :meth:`path` and :meth:`first_time` run the whole descent as a loop on one float."""
 
     K: int
     N: int
@@ -154,34 +154,44 @@ class BalancedFamily(BalancedParameters):
     def dropped(self) -> float:
         return self._sums[-1]
 
-    def path(self, eta: float, steps: int, until: Callable[[float], bool] | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(L, g_k, E[pi_k])`` at t = 0 .. steps of GD from Q = 0, or up to the first t at
-        which ``until(L)`` holds: the descent of :func:`numerics.softmax_regression.gd.iterates`
-        on ``delta`` alone, with no :class:`Point` per step (the time-to-eps sweeps take
-        10^5-10^6 steps)."""
+    def _deltas(self, eta: float, steps: int) -> Iterator[tuple[float, float, float]]:
+        """``(L, g_k, E[pi_k])`` at t = 0 .. steps of GD from Q = 0: the descent of
+        :func:`numerics.softmax_regression.gd.iterates` on ``delta`` alone, with no
+        :class:`Point` per step (B1's time-to-eps sweep takes 6.5 x 10^5 steps)."""
         rate = eta * self.K / (self.K - 1)
-        delta, rows = 0.0, []
+        delta = 0.0
         for _ in range(steps + 1):
             row = self.moments(delta)
-            rows.append(row)
-            if until is not None and until(row[0]):
-                break
+            yield row
             delta -= rate * row[1]
-        loss, g, att = np.array(rows).T
-        return loss, g, att
 
-    def points(self, eta: float, g: np.ndarray, loss: np.ndarray, att: np.ndarray) -> dict:
-        """The :class:`Point` fields along a :meth:`path` as arrays over its steps (rows), and
-        the parameters at its last step."""
+    def first_time(self, eta: float, reached: Callable[[float], bool], max_steps: int) -> int:
+        """The first step at which ``reached(L)`` holds (-1: not within ``max_steps``), in
+        constant memory."""
+        for t, (loss, _, _) in enumerate(self._deltas(eta, max_steps)):
+            if reached(loss):
+                return t
+        return -1
+
+    def path(self, eta: float, steps: int, record: np.ndarray) -> dict:
+        """The :class:`Point` fields at the steps ``record`` (sorted, within 0 .. steps) of GD
+        from Q = 0, as arrays over them (rows), and the parameters at step ``steps``: only the
+        recorded steps are kept."""
         K = self.K
-        off = -g / (K - 1)
-        spent = eta * float(g[:-1].sum())  # A_t = -eta sum_(s<t) g_s, B_t = eta sum_(s<t) g_s / (K - 1)
+        rows = np.empty((len(record), 3))
+        spent, i = 0.0, 0  # A_t = -eta sum_(s<t) g_s, B_t = eta sum_(s<t) g_s / (K - 1)
+        for t, row in enumerate(self._deltas(eta, steps)):
+            if i < len(record) and record[i] == t:
+                rows[i] = row
+                i += 1
+            if t < steps:
+                spent += eta * row[1]
+        loss, g, att = rows.T
         return {"loss": loss, "feature_loss": np.repeat(loss[:, None], K, axis=1),
                 "attention": np.repeat(att[:, None], K, axis=1),
                 "rival": np.repeat(((1 - att) / (K - 1))[:, None], K, axis=1),
-                "rising": np.repeat((off < 0)[:, None], K, axis=1),
-                "params": np.array([-spent, spent / (K - 1)])}
+                "rising": np.repeat((-g / (K - 1) < 0)[:, None], K, axis=1),
+                "params": np.array([0.0 - spent, spent / (K - 1)])}
 
 
 @dataclass(frozen=True)
