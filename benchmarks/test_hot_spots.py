@@ -1,8 +1,8 @@
 """Issue 27's hot spots of the quick profile, one benchmark each (``tox -e bench``).  Each
 asserts that what it timed is correct against a reference computed outside the timed region:
 the explicit computation the fast one replaced (a :class:`Point` per GD step; the (B, c, d)
-means), or an exact property of the law.  Compare the rows with the saved JSON of an earlier
-run (``benchmarks/baseline/``, README "Speed")."""
+means; the pmf summed directly), or an exact property of the law.  Compare the rows with the
+saved JSON of an earlier run (``benchmarks/results/``, README "Speed")."""
 
 from __future__ import annotations
 

@@ -131,8 +131,8 @@ class Paper:
     #: a control breaks (a calibration's trial); None: nothing is varied
     instance: Callable[[list[Any], Any, np.random.Generator], list[Any]] | None = None
 
-    #: claims whose checks share computations through the run context (A3m and A5m train on one
-    #: law): on worker processes such claims, each with its controls, run in one process, so
+    #: claims whose checks share computations through the run context (e.g. train on one law):
+    #: on worker processes such claims, each with its controls, run in one process, so
     #: what they share is computed once (:func:`checks.runner.work_units`).  Only the run's
     #: speed depends on it: every shared computation draws from its own keyed stream
     shared_work: tuple[tuple[str, ...], ...] = ()

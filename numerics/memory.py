@@ -3,9 +3,10 @@
 Each estimate is a formula in the sizes -- samples B, classes c, dimension d -- whose
 coefficients were measured as the peak of numpy's allocations (``tracemalloc``) and rounded
 up; ``tests/test_memory.py`` checks that each bounds the measured peak.  Measured per sample
-(bytes / 8): the c-class ray and its E[TV] 21 B c at d = 3, 212 B c at d = 30 (~7 d per
+(bytes / 8): the c-class ray and its E[TV] 25.8 B c at d = 3, 170 B c at d = 20 (~8.5 d per
 class); binary E[TV] 48 at d = 3, 372 at d = 30 (~12 d); the full-matrix Newton minimiser
-3.4-5.3 d^2; the c-class constants 4 d + 2 per draw and class of a chunk, and 16.7 per draw;
+3.4-5.3 d^2; the c-class constants about d per draw and class of a chunk, 12 per draw and
+class of a block and 4 to 8 per draw (:func:`class_constants`);
 the reduced quadrature at most 335 MiB (independent prior, d = 3, R = 1.5, N = 64: its
 2e6-node rung, ~20 doubles per node, plus 16 MiB block arrays), whatever the setting, since it
 works in blocks; :data:`QUADRATURE` reserves 600 MiB for it; the binary constants' quadrature
@@ -17,7 +18,6 @@ from __future__ import annotations
 import os
 
 from numerics.config import ConfigError
-from numerics.gaussian_mixtures.class_constants import BLOCK_ELEMENTS
 
 GIB = 1 << 30
 _DOUBLE = 8
@@ -56,16 +56,16 @@ def prior(d: int, classes: int = 2) -> int:
     return _DOUBLE * (7 * d * d + 5 * classes)
 
 
-def class_constants(draws: int, held: int, classes: int, d: int) -> int:
+def class_constants(draws: int, held: int, block: int, classes: int, d: int) -> int:
     """The c-class constants by Monte Carlo (:func:`numerics.gaussian_mixtures.class_constants.
     class_constants`) over ``draws`` tasks and queries, ``held`` of them drawn at once (a chunk)
-    and worked on in blocks of ``min(held, BLOCK_ELEMENTS / c)``, and the
+    and worked on ``block`` at a time (``block_draws``), and the
     whitened copy of the prior.  Fitted to tracemalloc peaks (c = 2 .. 2000, d = 3 .. 300,
     10^3 .. 7 x 10^5 draws) and rounded up, so the estimate is 1.1-1.5 times the peak: 1.25
     doubles per chunk draw, class and dimension (the directions), 2.5 per chunk draw and
     dimension (the query's noise and mean), 12 per block draw and class (the integrands'
     temporaries), and 8 per draw kept to the end (the integrands)."""
-    block = min(held, max(1, BLOCK_ELEMENTS // classes))
+    block = min(held, block)
     return int(_DOUBLE * (1.25 * held * classes * d + 2.5 * held * d + 12 * block * classes + 8 * draws)) \
         + prior(d)
 

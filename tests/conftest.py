@@ -47,25 +47,22 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(stable_key(request.node.nodeid)))
 
 
-#: the CLI's default seed, the README's
-README_SEED = 20241015
-
-
 @pytest.fixture(scope="session")
-def quick_report(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict:
+def quick_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """report.json of the quick run with the README's seed, every paper: computed once per
     test run.  Under pytest-xdist the first worker that asks computes it and the others wait
     on a file lock under the run's shared base temporary directory, then read it
     (pytest-xdist's documented recipe, "Making session-scoped fixtures execute only once")."""
+    from checks.cli import DEFAULT_SEED  # the README's
     from checks.papers import all_claims
     from checks.report import report_dict, run_config, to_json
     from checks.runner import run
 
     def compute() -> str:
-        result = run(all_claims(), "quick", README_SEED)
-        return to_json(report_dict(result, run_config(result, "quick", README_SEED, {})))
+        result = run(all_claims(), "quick", DEFAULT_SEED)
+        return to_json(report_dict(result, run_config(result, "quick", DEFAULT_SEED, {})))
 
-    if worker_id == "master":  # not under xdist: the temporary root is shared across runs
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # not under xdist: the temporary root is shared across runs
         return json.loads(compute())
     path = tmp_path_factory.getbasetemp().parent / "quick-report.json"
     with FileLock(f"{path}.lock"):

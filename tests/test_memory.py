@@ -13,7 +13,7 @@ import pytest
 from checks import cli
 from numerics import memory
 from numerics.config import NotComputable
-from numerics.gaussian_mixtures.class_constants import chunk_draws, class_constants
+from numerics.gaussian_mixtures.class_constants import block_draws, chunk_draws, class_constants
 from numerics.gaussian_mixtures.constants import constants
 from numerics.gaussian_mixtures.minimizer import full_minimizer, population_minimizer
 from numerics.gaussian_mixtures.priors import MixturePrior, TaskPrior
@@ -76,7 +76,8 @@ def test_class_constants(samples: int, classes: int, d: int) -> None:
     """One chunk (``samples`` below CHUNK_ELEMENTS / c) and two (700000 draws at c = 3)."""
     prior = MixturePrior(d=d, classes=classes)
     peak = _peak(lambda: class_constants(prior, _rng(), samples))
-    estimate = memory.class_constants(samples, min(samples, chunk_draws(classes)), classes, d)
+    estimate = memory.class_constants(samples, min(samples, chunk_draws(classes)), block_draws(classes),
+                                      classes, d)
     assert peak <= estimate <= 2.5 * peak
 
 

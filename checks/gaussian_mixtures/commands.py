@@ -24,7 +24,7 @@ from checks.report import to_json
 from checks.terminal import plus_minus
 from numerics import memory
 from numerics.config import MAX_PROMPT_LENGTH, ConfigError, NotComputable
-from numerics.gaussian_mixtures.class_constants import chunk_draws, class_constants
+from numerics.gaussian_mixtures.class_constants import block_draws, chunk_draws, class_constants
 from numerics.gaussian_mixtures.constants import constants
 from numerics.gaussian_mixtures.estimators import MIN_SAMPLES
 from numerics.gaussian_mixtures.minimizer import min_full_matrix_draws, require_full_matrix_draws
@@ -139,9 +139,9 @@ def _check_resources(args: argparse.Namespace) -> None:
             memory.require_fixed(fixed + memory.CONSTANTS, args.max_memory, field, what)
             return
         _require_min_samples(args)
-        held = memory.class_constants(0, min(args.samples, chunk_draws(c)), c, d)
-        memory.require_draws(fixed + held, memory.class_constants(1, 0, c, d), args.samples, args.max_memory,
-                             field, what, MIN_SAMPLES)
+        held = memory.class_constants(0, min(args.samples, chunk_draws(c)), block_draws(c), c, d)
+        memory.require_draws(fixed + held, memory.class_constants(1, 0, 0, c, d), args.samples,
+                             args.max_memory, field, what, MIN_SAMPLES)
         return
     _require_min_samples(args)
     finite = not math.isinf(args.N)
