@@ -36,7 +36,7 @@ from checks.papers import PAPERS, all_claims, controls_of, paper_of, selection
 from checks.progress import Progress
 from checks.publish import ReportTarget, writable_folder
 from checks.report import rebuild, run_config, write_reports
-from checks.runner import run, units_of
+from checks.runner import plan, run, units_of
 from checks.schema import ReportError
 from checks.terminal import verdict_table
 from numerics.config import ConfigError, NotComputable
@@ -177,7 +177,7 @@ def _jobs(args: argparse.Namespace, default: int) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # no more processes than work units; the papers' memory checks count them
-    args.jobs = min(_jobs(args, workers.cores()), len(units_of(args.claims)))
+    args.jobs = min(_jobs(args, workers.cores()), len(units_of(plan(args.claims))))
     options = _run_options(args)
     # a --scheduler that cannot be reached (or Dask missing) is bad input, found before the
     # report directory is claimed, a dry run included

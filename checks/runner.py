@@ -155,11 +155,11 @@ def plan(claims: Iterable[str]) -> list[tuple[Paper, list[str], list[Control]]]:
                                            for paper in PAPERS) if cl]
 
 
-def units_of(claims: Iterable[str]) -> list[list[Job]]:
-    """The work units of a run of ``claims`` (:func:`work_units`), the ones with the most checks
+def units_of(papers_run: list[tuple[Paper, list[str], list[Control]]]) -> list[list[Job]]:
+    """The work units of a run's :func:`plan` (:func:`work_units`), the ones with the most checks
     first: the longest tend to have the most, and one started last would leave a process idle
     at the end.  The order changes no number."""
-    units = [unit for paper, claim_ids, controls in plan(claims)
+    units = [unit for paper, claim_ids, controls in papers_run
              for unit in work_units(paper, claim_ids, controls)]
     return sorted(units, key=len, reverse=True)
 
@@ -179,7 +179,7 @@ def run(claims: Iterable[str], profile: str, seed: int,
     executor once the units are sent, then as each finishes) and once at the end."""
     options = dict(options or {})
     papers_run = plan(claims)
-    units = units_of(claims)
+    units = units_of(papers_run)
     total = sum(len(unit) for unit in units)
     results: dict[Job, CheckResult] = {}
     if executor is None:

@@ -144,11 +144,21 @@ class BalancedFamily(BalancedParameters):
         loss = 0.5 * (weight - 2 * a1 + b_nn + x2 * b_s) + absent
         return loss, (2 * b_nn - a1 - c_nnn - x2 * c_ns) / self.K, a1
 
+    def _features(self, loss: np.ndarray, g: np.ndarray, att: np.ndarray) -> dict[str, np.ndarray]:
+        """The per-feature :class:`Point` fields, (T, K), from ``(L, g_k, E[pi_k])`` at T steps:
+        every feature alike, its rival the rest of the attention shared by the other K - 1, and
+        its off-target weights rising where the off-diagonal gradient ``-g_k/(K - 1)`` is < 0."""
+        def alike(v: np.ndarray) -> np.ndarray:
+            return np.repeat(v[:, None], self.K, axis=1)
+
+        return {"feature_loss": alike(loss), "attention": alike(att),
+                "rival": alike((1 - att) / (self.K - 1)), "rising": alike(-g / (self.K - 1) < 0)}
+
     def evaluate(self, params: np.ndarray) -> Point:
         loss, g, att = self.moments(params[0] - params[1])
-        off = -g / (self.K - 1)
-        return Point(loss, np.full(self.K, loss), np.full(self.K, att), np.array([g, off]), self.dropped,
-                     np.full(self.K, (1 - att) / (self.K - 1)), np.full(self.K, off < 0))
+        f = self._features(np.array([loss]), np.array([g]), np.array([att]))
+        return Point(loss, f["feature_loss"][0], f["attention"][0], np.array([g, -g / (self.K - 1)]),
+                     self.dropped, f["rival"][0], f["rising"][0])
 
     @property
     def dropped(self) -> float:
@@ -177,7 +187,6 @@ class BalancedFamily(BalancedParameters):
         """The :class:`Point` fields at the steps ``record`` (sorted, within 0 .. steps) of GD
         from Q = 0, as arrays over them (rows), and the parameters at step ``steps``: only the
         recorded steps are kept."""
-        K = self.K
         rows = np.empty((len(record), 3))
         spent, i = 0.0, 0  # A_t = -eta sum_(s<t) g_s, B_t = eta sum_(s<t) g_s / (K - 1)
         for t, row in enumerate(self._deltas(eta, steps)):
@@ -187,11 +196,8 @@ class BalancedFamily(BalancedParameters):
             if t < steps:
                 spent += eta * row[1]
         loss, g, att = rows.T
-        return {"loss": loss, "feature_loss": np.repeat(loss[:, None], K, axis=1),
-                "attention": np.repeat(att[:, None], K, axis=1),
-                "rival": np.repeat(((1 - att) / (K - 1))[:, None], K, axis=1),
-                "rising": np.repeat((-g / (K - 1) < 0)[:, None], K, axis=1),
-                "params": np.array([0.0 - spent, spent / (K - 1)])}
+        return {"loss": loss, **self._features(loss, g, att),
+                "params": np.array([0.0 - spent, spent / (self.K - 1)])}
 
 
 @dataclass(frozen=True)
